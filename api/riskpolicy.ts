@@ -232,6 +232,14 @@ const loginSettings = z
       .max(128)
       .default('username')
       .describe('JSON or form body field that names the account. Default username.'),
+    passwordField: z
+      .string()
+      .min(1)
+      .max(128)
+      .default('password')
+      .describe(
+        'Body field holding the secret. Only a salted hash of account + secret is kept in memory, to count repeated pairs.',
+      ),
     failureStatuses: z
       .array(z.number().int().min(100).max(599))
       .min(1)

@@ -1,13 +1,14 @@
 /**
  * The riskgate command line: one binary for the enforcer, the operator and the tools around them.
  */
+import { runEnforce } from './enforce.ts';
 import { runValidate } from './validate.ts';
 
 const USAGE = `riskgate — risk-based access control for APIs
 
 Usage:
   riskgate validate FILE...     check RiskPolicy manifests offline with the cluster's rules
-  riskgate enforce ...          run the enforcer (sidecar or standalone)     [not implemented yet]
+  riskgate enforce ...          run the enforcer (sidecar or standalone)
   riskgate operator ...         run the Kubernetes operator                  [not implemented yet]
   riskgate explain ...          score one described request offline          [not implemented yet]
 
@@ -25,7 +26,7 @@ const notYet =
 
 const commands: Record<string, Command> = {
   validate: runValidate,
-  enforce: notYet('enforce'),
+  enforce: runEnforce,
   operator: notYet('operator'),
   explain: notYet('explain'),
 };

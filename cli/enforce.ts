@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { EnforcerStartError, startEnforcer } from '../enforcer/enforcer.ts';
+import { parseHostPort } from './host-port.ts';
+
+const HELP = `Usage: riskgate enforce --policy FILE|DIR --upstream URL [options]
+
+Runs the enforcer: a reverse proxy that scores every request against the RiskPolicy and allows,
+challenges, restricts or denies it. The policy file or folder (a ConfigMap mount works) is
+watched and reloaded without a restart; an invalid new policy is refused and the last good one
+keeps running.
+
+Options:
+  --policy FILE|DIR        the RiskPolicy (required)
+  --upstream URL           the app, e.g. http://127.0.0.1:8080 (required)
+  --listen HOST:PORT       traffic listener (default 0.0.0.0:15080)
+  --admin HOST:PORT        admin listener: /metrics /healthz /readyz /config (default 0.0.0.0:15090)
+  --redis URL              shared state in Redis                           [not implemented yet]
+  --secrets-dir DIR        where referenced Secrets are mounted (default /var/run/riskgate/secrets)
+  --log-allow-sample RATE  fraction of allow decisions logged, 0..1 (default 1)
+  -h, --help               show this help
+
+Environment:
+  RISKGATE_POW_KEY_FILE    file with the proof-of-work key shared by a service's enforcers
+  RISKGATE_LOG_LEVEL       pino level (default info)
+`;
+
+export async function runEnforce(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        policy: { type: 'string' },
+        upstream: { type: 'string' },
+        listen: { type: 'string', default: '0.0.0.0:15080' },
+        admin: { type: 'string', default: '0.0.0.0:15090' },
+        redis: { type: 'string' },
+        'secrets-dir': { type: 'string' },
+        'log-allow-sample': { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`riskgate enforce: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values['help']) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const usage = (message: string) => {
+    process.stderr.write(`riskgate enforce: ${message}\n`);
+    return 2;
+  };
+  if (typeof values['policy'] !== 'string') return usage('--policy is required');
+  if (typeof values['upstream'] !== 'string') return usage('--upstream is required');
+  if (values['redis'] !== undefined) return usage('--redis is not implemented yet; state is kept in memory');
+  let upstream: URL;
+  try {
+    upstream = new URL(values['upstream']);
+    if (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    return usage(`--upstream must be an http(s) URL, got ${JSON.stringify(values['upstream'])}`);
+  }
+  const sample = Number(values['log-allow-sample']);
+  if (!(sample >= 0 && sample <= 1)) return usage('--log-allow-sample must be between 0 and 1');
+  let listen: ReturnType<typeof parseHostPort>;
+  let admin: ReturnType<typeof parseHostPort>;
+  try {
+    listen = parseHostPort(String(values['listen']), '0.0.0.0');
+    admin = parseHostPort(String(values['admin']), '0.0.0.0');
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const keyFile = process.env['RISKGATE_POW_KEY_FILE'];
+
+  try {
+    const enforcer = await startEnforcer({
+      policyPath: values['policy'],
+      upstream: upstream.origin,
+      listen,
+      admin,
+      logAllowSample: sample,
+      ...(typeof values['secrets-dir'] === 'string' ? { secretsDir: values['secrets-dir'] } : {}),
+      ...(keyFile ? { powKey: readFileSync(keyFile) } : {}),
+    });
+    process.stderr.write(
+      `riskgate enforce: traffic ${enforcer.trafficUrl} → ${upstream.origin}, admin ${enforcer.adminUrl}\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        void enforcer.close().then(resolve);
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    return 0;
+  } catch (err) {
+    if (err instanceof EnforcerStartError) {
+      process.stderr.write(`riskgate enforce: ${err.code}: the policy cannot be used:\n${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`riskgate enforce: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

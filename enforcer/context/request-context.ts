@@ -1,0 +1,43 @@
+/**
+ * What the enforcer knows about one request once the context stage has run: the input of every
+ * signal, the decision and the decision log.
+ */
+import type { JWTPayload } from 'jose';
+import type { CompiledRoute } from '../policy/compiled-policy.ts';
+import type { ClientAddress } from './client-ip.ts';
+
+export interface Subject {
+  kind: 'anonymous' | 'token' | 'apikey';
+  /** `sub` of a verified token, `apikey:<id>`, or undefined when anonymous. */
+  id: string | undefined;
+  scopes: ReadonlySet<string>;
+  claims: JWTPayload | undefined;
+}
+
+export const ANONYMOUS: Subject = Object.freeze({
+  kind: 'anonymous',
+  id: undefined,
+  scopes: new Set<string>(),
+  claims: undefined,
+});
+
+export interface LoginAttempt {
+  /** The account named in the body, lower-cased and trimmed. */
+  account: string;
+  /** Salted hash of account + password: pairs are counted, never stored. */
+  credential: string | undefined;
+}
+
+export interface RequestContext {
+  requestId: string;
+  method: string;
+  path: string;
+  query: string;
+  client: ClientAddress;
+  route: CompiledRoute;
+  subject: Subject;
+  userAgent: string;
+  login: LoginAttempt | undefined;
+  /** Epoch ms at arrival. */
+  now: number;
+}

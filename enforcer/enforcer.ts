@@ -1,0 +1,105 @@
+/**
+ * Starts an enforcer: loads and watches the policy, then opens the traffic and admin listeners.
+ * Used by `riskgate enforce`, the tests and the benchmark alike.
+ */
+
+import { ProofOfWork } from './actions/proof-of-work.ts';
+import { createAdminServer } from './admin/admin-server.ts';
+import { LoginAttemptReader } from './context/login-attempt.ts';
+import { createLogger, DecisionLog } from './observability/decision-log.ts';
+import { EnforcerMetrics } from './observability/metrics.ts';
+import { PolicyHolder } from './policy/policy-holder.ts';
+import { Upstream } from './proxy/upstream.ts';
+import { MemoryStateStore } from './state/memory-store.ts';
+import { createTrafficServer } from './traffic-server.ts';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface EnforcerOptions {
+  policyPath: string;
+  upstream: string;
+  listen: HostPort;
+  admin: HostPort;
+  secretsDir?: string;
+  /** Fraction of allow decisions logged (every other decision is). */
+  logAllowSample?: number;
+  /** Shared proof-of-work key (all enforcers of a service must share it). */
+  powKey?: Buffer;
+  watchIntervalMs?: number;
+  upstreamHeadersTimeoutMs?: number;
+  maxConnections?: number;
+  logLevel?: string;
+}
+
+export interface RunningEnforcer {
+  trafficUrl: string;
+  adminUrl: string;
+  holder: PolicyHolder;
+  metrics: EnforcerMetrics;
+  close(): Promise<void>;
+}
+
+export class EnforcerStartError extends Error {
+  readonly code = 'RG_ERR_POLICY_INVALID';
+}
+
+function urlOf(address: string | { address: string; port: number } | null): string {
+  if (address === null || typeof address === 'string') return String(address);
+  const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+export async function startEnforcer(options: EnforcerOptions): Promise<RunningEnforcer> {
+  const logger = createLogger(options.logLevel);
+  const metrics = new EnforcerMetrics();
+  const holder = new PolicyHolder(options.policyPath, options.secretsDir);
+  holder.on('reload', (result) => {
+    metrics.reloads.inc({ result: result.ok ? 'applied' : 'rejected' });
+    if (result.ok && holder.current) {
+      metrics.trackPolicy(holder.current);
+      logger.info({ policy: holder.current.name, hash: result.hash }, 'policy applied');
+    } else {
+      logger.error({ error: result.error }, 'policy rejected; the last good policy keeps running');
+    }
+  });
+  const first = await holder.reload();
+  if (!first.ok) throw new EnforcerStartError(first.error ?? 'policy invalid');
+  holder.watch(options.watchIntervalMs ?? 1000);
+
+  const upstream = new Upstream({
+    url: options.upstream,
+    ...(options.upstreamHeadersTimeoutMs ? { headersTimeoutMs: options.upstreamHeadersTimeoutMs } : {}),
+  });
+  const log = new DecisionLog(logger, options.logAllowSample ?? 1);
+  const traffic = createTrafficServer(
+    {
+      policy: () => holder.current,
+      upstream,
+      state: new MemoryStateStore(),
+      metrics,
+      log,
+      pow: new ProofOfWork(options.powKey),
+      logins: new LoginAttemptReader(),
+    },
+    options.maxConnections ? { maxConnections: options.maxConnections } : {},
+  );
+  const admin = createAdminServer(holder, metrics);
+  await traffic.listen({ host: options.listen.host, port: options.listen.port });
+  await admin.listen({ host: options.admin.host, port: options.admin.port });
+
+  return {
+    trafficUrl: urlOf(traffic.server.address()),
+    adminUrl: urlOf(admin.server.address()),
+    holder,
+    metrics,
+    async close() {
+      holder.stop();
+      await Promise.all([traffic.close(), admin.close()]);
+      await upstream.close();
+      log.flush();
+    },
+  };
+}

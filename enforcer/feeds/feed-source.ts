@@ -1,0 +1,168 @@
+/**
+ * One threat feed kept fresh: read from a file (reloaded when its mtime changes) or fetched from
+ * a URL with conditional GET (ETag / Last-Modified), on the feed's interval, off the request
+ * path. A failed refresh keeps the last good list and marks the feed stale.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { request } from 'undici';
+import { IpRangeSet } from '../net/ip-range-set.ts';
+import { type FeedFormat, parseFeed } from './feed-format.ts';
+
+export interface FeedSpec {
+  name: string;
+  url?: string | undefined;
+  /** Absolute path. */
+  file?: string | undefined;
+  format: FeedFormat;
+  refreshMs: number;
+  category: string;
+  weight: number;
+}
+
+export interface FeedStatus {
+  name: string;
+  entries: number;
+  loaded: boolean;
+  /** Epoch ms of the last successful load, 0 if never. */
+  loadedAt: number;
+  lastError?: string;
+  stale: boolean;
+}
+
+const MAX_FEED_BYTES = 64 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 30_000;
+
+export class FeedSource {
+  readonly spec: FeedSpec;
+  ranges: IpRangeSet = IpRangeSet.empty();
+  private entries = 0;
+  private loadedAt = 0;
+  private lastError: string | undefined;
+  private etag: string | undefined;
+  private lastModified: string | undefined;
+  private fileMtime = -1;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private readonly onChange: (source: FeedSource) => void;
+
+  constructor(spec: FeedSpec, onChange: (source: FeedSource) => void = () => {}) {
+    this.spec = spec;
+    this.onChange = onChange;
+  }
+
+  status(now = Date.now()): FeedStatus {
+    return {
+      name: this.spec.name,
+      entries: this.entries,
+      loaded: this.loadedAt > 0,
+      loadedAt: this.loadedAt,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      stale:
+        this.loadedAt === 0 || now - this.loadedAt > this.spec.refreshMs * 3 || this.lastError !== undefined,
+    };
+  }
+
+  /** Loads once now; later refreshes run on the interval until stop(). */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Takes over an earlier source's list and validators, so a config reload costs no refetch. */
+  adopt(previous: FeedSource): void {
+    this.ranges = previous.ranges;
+    this.entries = previous.entries;
+    this.loadedAt = previous.loadedAt;
+    this.etag = previous.etag;
+    this.lastModified = previous.lastModified;
+    this.fileMtime = previous.fileMtime;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      void this.refresh().finally(() => {
+        if (this.timer) this.schedule();
+      });
+    }, this.spec.refreshMs);
+    this.timer.unref();
+  }
+
+  refresh(): Promise<void> {
+    this.refreshing ??= this.load()
+      .then((loaded) => {
+        if (loaded !== undefined) {
+          const parsed = parseFeed(loaded.text, this.spec.format);
+          this.ranges = parsed.ranges;
+          this.entries = parsed.entries;
+          // Validators only after a good parse: a cached garbage response must not pin us.
+          loaded.commit();
+          this.onChange(this);
+        }
+        this.loadedAt = Date.now();
+        this.lastError = undefined;
+      })
+      .catch((err: Error) => {
+        this.lastError = err.message;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  /** The new text, or undefined when unchanged since the last good load. */
+  private async load(): Promise<{ text: string; commit: () => void } | undefined> {
+    if (this.spec.file) {
+      const info = await stat(this.spec.file);
+      if (info.mtimeMs === this.fileMtime && this.loadedAt > 0) return undefined;
+      if (info.size > MAX_FEED_BYTES) throw new Error(`feed file larger than ${MAX_FEED_BYTES} bytes`);
+      const text = await readFile(this.spec.file, 'utf8');
+      return {
+        text,
+        commit: () => {
+          this.fileMtime = info.mtimeMs;
+        },
+      };
+    }
+    const headers: Record<string, string> = { 'user-agent': 'riskgate-feed/1' };
+    if (this.etag) headers['if-none-match'] = this.etag;
+    if (this.lastModified) headers['if-modified-since'] = this.lastModified;
+    const res = await request(this.spec.url!, {
+      headers,
+      headersTimeout: FETCH_TIMEOUT_MS,
+      bodyTimeout: FETCH_TIMEOUT_MS,
+    });
+    if (res.statusCode === 304) {
+      await res.body.dump();
+      return undefined;
+    }
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`feed URL answered ${res.statusCode}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_FEED_BYTES) {
+        res.body.destroy();
+        throw new Error(`feed larger than ${MAX_FEED_BYTES} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const etag = res.headers['etag'];
+    const lastModified = res.headers['last-modified'];
+    return {
+      text: Buffer.concat(chunks).toString('utf8'),
+      commit: () => {
+        this.etag = typeof etag === 'string' ? etag : undefined;
+        this.lastModified = typeof lastModified === 'string' ? lastModified : undefined;
+      },
+    };
+  }
+}

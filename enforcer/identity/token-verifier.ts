@@ -1,0 +1,138 @@
+/**
+ * Verifies bearer JWTs against the policy's issuers with jose, and caches the outcome so a
+ * repeated token costs a map lookup. Only asymmetric algorithms from the policy are accepted,
+ * so `alg: none` and HMAC-with-a-public-key confusion fail before any key is used; jku, x5u
+ * and embedded keys are never followed.
+ */
+import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
+
+export interface TokenIssuer {
+  name: string;
+  issuer: string;
+  audiences: string[];
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  scopeClaim: string;
+  keys: JWTVerifyGetKey;
+}
+
+export interface VerifiedToken {
+  ok: true;
+  issuer: string;
+  subject: string;
+  claims: JWTPayload;
+  scopes: ReadonlySet<string>;
+  /** Epoch ms after which the cached result must not be used. */
+  validUntil: number;
+}
+
+export interface RejectedToken {
+  ok: false;
+  /** Stable reason code, e.g. auth.token_expired */
+  reason: string;
+}
+
+export type TokenResult = VerifiedToken | RejectedToken;
+
+/** Tokens larger than this are refused unread: they cost memory and CPU and no IdP needs them. */
+export const MAX_TOKEN_BYTES = 8192;
+const NEGATIVE_TTL_MS = 10_000;
+const MAX_POSITIVE_TTL_MS = 5 * 60_000;
+
+function reasonOf(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'auth.token_expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf' || err.claim === 'iat') return 'auth.token_not_yet_valid';
+    if (err.claim === 'iss') return 'auth.token_issuer';
+    if (err.claim === 'aud') return 'auth.token_audience';
+    return 'auth.token_claims';
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported)
+    return 'auth.token_algorithm';
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+    return 'auth.token_unknown_key';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'auth.token_signature';
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSEError) {
+    if ((err as errors.JOSEError).code === 'ERR_JWKS_TIMEOUT') return 'auth.keys_unavailable';
+    return 'auth.token_malformed';
+  }
+  return 'auth.keys_unavailable';
+}
+
+export function scopesOf(claims: JWTPayload, scopeClaim: string): Set<string> {
+  const raw = claims[scopeClaim] ?? (scopeClaim === 'scope' ? claims['scp'] : undefined);
+  if (typeof raw === 'string') return new Set(raw.split(' ').filter(Boolean));
+  if (Array.isArray(raw)) return new Set(raw.filter((s): s is string => typeof s === 'string'));
+  return new Set();
+}
+
+export class TokenVerifier {
+  private readonly byIssuer = new Map<string, TokenIssuer>();
+  private readonly cache = new LRUCache<string, TokenResult>({ max: 20_000 });
+
+  constructor(issuers: readonly TokenIssuer[]) {
+    for (const issuer of issuers) this.byIssuer.set(issuer.issuer, issuer);
+  }
+
+  get configured(): boolean {
+    return this.byIssuer.size > 0;
+  }
+
+  /** The cached outcome for this token, if still valid: the synchronous fast path. */
+  cached(token: string, now = Date.now()): TokenResult | undefined {
+    const hit = this.cache.get(token);
+    if (hit === undefined) return undefined;
+    if (hit.ok && hit.validUntil <= now) {
+      this.cache.delete(token);
+      return undefined;
+    }
+    return hit;
+  }
+
+  async verify(token: string): Promise<TokenResult> {
+    const hit = this.cached(token);
+    if (hit) return hit;
+    const result = await this.verifyUncached(token);
+    const now = Date.now();
+    if (result.ok) this.cache.set(token, result);
+    else this.cache.set(token, result, { ttl: NEGATIVE_TTL_MS, start: now });
+    return result;
+  }
+
+  private async verifyUncached(token: string): Promise<TokenResult> {
+    if (token.length > MAX_TOKEN_BYTES) return { ok: false, reason: 'auth.token_oversized' };
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      return { ok: false, reason: 'auth.token_malformed' };
+    }
+    const issuer = typeof unverified.iss === 'string' ? this.byIssuer.get(unverified.iss) : undefined;
+    if (!issuer) return { ok: false, reason: 'auth.token_issuer' };
+    try {
+      const { payload } = await jwtVerify(token, issuer.keys, {
+        issuer: issuer.issuer,
+        audience: issuer.audiences,
+        algorithms: issuer.algorithms,
+        clockTolerance: issuer.clockToleranceSeconds,
+        requiredClaims: ['exp', 'sub'],
+      });
+      const now = Date.now();
+      const expMs = (payload.exp ?? 0) * 1000 + issuer.clockToleranceSeconds * 1000;
+      return {
+        ok: true,
+        issuer: issuer.name,
+        subject: String(payload.sub),
+        claims: payload,
+        scopes: scopesOf(payload, issuer.scopeClaim),
+        validUntil: Math.min(expMs, now + MAX_POSITIVE_TTL_MS),
+      };
+    } catch (err) {
+      if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'sub') {
+        return { ok: false, reason: 'auth.token_claims' };
+      }
+      return { ok: false, reason: reasonOf(err) };
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { BlockList, isIP } from 'node:net';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normalizeIp, parseIp } from './ip.ts';
+import { IpRangeSet } from './ip-range-set.ts';
+
+describe('parseIp', () => {
+  it.each([
+    ['192.0.2.1', '192.0.2.1'],
+    ['::ffff:192.0.2.1', '192.0.2.1'],
+    ['::FFFF:c000:0201', '192.0.2.1'],
+    ['2001:DB8::1', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['fe80::1%eth0', 'fe80::1'],
+    ['1::', '1::'],
+    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+  ])('normalises %s to %s', (input, expected) => {
+    expect(normalizeIp(input)).toBe(expected);
+  });
+
+  it.each([
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '01.2.3.4',
+    '1.2.3.4 ',
+    ' 1.2.3.4',
+    '1..2.3',
+    ':::',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '12345::',
+    '1:2:3:4:5:6:7:',
+    'g::1',
+    'unknown',
+    '[::1]',
+  ])('rejects %j', (input) => {
+    expect(parseIp(input)).toBeUndefined();
+  });
+
+  it('agrees with node:net on what is an address (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 45 })), (text) => {
+        const ours = parseIp(text) !== undefined;
+        const node = isIP(text) !== 0 && !/(^|[.:])0\d/.test(text.split(':').pop() ?? '');
+        if (isIP(text) === 0) expect(ours).toBe(false);
+        else if (node) expect(ours).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('IpRangeSet', () => {
+  const set = IpRangeSet.from([
+    '203.0.113.0/24',
+    '198.51.100.66',
+    '2001:db8:bad::/48',
+    '10.0.0.0/8',
+    '10.1.0.0/16',
+  ]);
+
+  it.each([
+    ['203.0.113.0', true],
+    ['203.0.113.255', true],
+    ['203.0.114.0', false],
+    ['203.0.112.255', false],
+    ['198.51.100.66', true],
+    ['198.51.100.67', false],
+    ['::ffff:203.0.113.9', true],
+    ['2001:db8:bad:ffff::1', true],
+    ['2001:db8:bae::1', false],
+    ['10.255.255.255', true],
+    ['11.0.0.0', false],
+  ])('%s in set: %s', (ip, expected) => {
+    expect(set.hasText(ip)).toBe(expected);
+  });
+
+  it('refuses bad CIDRs by name', () => {
+    expect(() => IpRangeSet.from(['10.0.0.0/33'])).toThrow(/10.0.0.0\/33/);
+    expect(() => IpRangeSet.from(['::/129'])).toThrow();
+    expect(() => IpRangeSet.from(['1.2.3.4/'])).toThrow();
+  });
+
+  it('agrees with node:net BlockList on random prefixes (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.ipV4(), { minLength: 1, maxLength: 30 }),
+        (prefixes, probes) => {
+          const ours = IpRangeSet.from(prefixes.map(([a, b]) => `${a}/${b}`));
+          const ref = new BlockList();
+          for (const [a, b] of prefixes) ref.addSubnet(a, b, 'ipv4');
+          for (const p of probes) expect(ours.hasText(p)).toBe(ref.check(p, 'ipv4'));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees with node:net BlockList for IPv6 (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 128 })), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.ipV6(), { minLength: 1, maxLength: 20 }),
+        (prefixes, probes) => {
+          const clean = prefixes.filter(([a]) => !a.toLowerCase().startsWith('::ffff:') && isIP(a) === 6);
+          const ours = IpRangeSet.from(clean.map(([a, b]) => `${a}/${b}`));
+          const ref = new BlockList();
+          for (const [a, b] of clean) ref.addSubnet(a, b, 'ipv6');
+          for (const p of probes) {
+            if (p.toLowerCase().includes('ffff:') || isIP(p) !== 6) continue;
+            expect(ours.hasText(p)).toBe(ref.check(p, 'ipv6'));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stays correct at a million entries', () => {
+    const entries: string[] = [];
+    for (let i = 0; i < 1_000_000; i++)
+      entries.push(`${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}.0/24`);
+    const big = IpRangeSet.from(entries);
+    expect(big.hasText('15.66.63.1')).toBe(true);
+    expect(big.hasText('15.66.64.1')).toBe(false);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Reads the policy from a file or a folder. A folder is what a Kubernetes ConfigMap volume
+ * looks like: visible files are symlinks into a hidden `..data` folder that is swapped
+ * atomically on update, so dot-entries are skipped and links are followed.
+ */
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RiskPolicy } from '../../api/riskpolicy.ts';
+import { validateText } from '../../api/validate.ts';
+
+export class PolicyFileError extends Error {
+  readonly code = 'RG_ERR_POLICY_INVALID';
+}
+
+const POLICY_FILE = /\.(ya?ml|json)$/;
+
+export function policyFilesOf(path: string): string[] {
+  const info = statSync(path);
+  if (!info.isDirectory()) return [path];
+  return readdirSync(path)
+    .filter((name) => !name.startsWith('.') && POLICY_FILE.test(name))
+    .sort()
+    .map((name) => join(path, name));
+}
+
+/** Changes whenever a policy file is added, removed, rewritten or re-pointed. */
+export function fingerprint(path: string): string {
+  try {
+    return policyFilesOf(path)
+      .map((f) => {
+        const real = realpathSync(f);
+        const s = statSync(real);
+        return `${f}>${real}:${s.mtimeMs}:${s.size}`;
+      })
+      .join('|');
+  } catch (err) {
+    return `error:${(err as NodeJS.ErrnoException).code}`;
+  }
+}
+
+export interface LoadedPolicy {
+  policy: RiskPolicy;
+  /** The file the policy came from: relative feed and key paths resolve against its folder. */
+  file: string;
+}
+
+/** Loads exactly one valid RiskPolicy; throws PolicyFileError listing every problem. */
+export function loadPolicy(path: string): LoadedPolicy {
+  let files: string[];
+  try {
+    files = policyFilesOf(path);
+  } catch (err) {
+    throw new PolicyFileError(`${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  const found: LoadedPolicy[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const result = validateText(readFileSync(file, 'utf8'), file);
+    for (const e of result.errors)
+      problems.push(`${e.file}${e.line ? `:${e.line}` : ''}: ${e.path}: ${e.message}`);
+    for (const p of result.policies) found.push({ policy: p.policy, file });
+  }
+  if (problems.length > 0) throw new PolicyFileError(problems.join('\n'));
+  if (found.length !== 1) {
+    throw new PolicyFileError(`${path}: expected exactly one RiskPolicy, found ${found.length}`);
+  }
+  return found[0]!;
+}

@@ -1,0 +1,100 @@
+/**
+ * Forwards a request to the app over an undici connection pool (keep-alive, streaming in both
+ * directions, no retries: a retried POST is a second payment). When the app fails, the client
+ * gets our own 502 or 504 problem document, never a hang.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { Pool, errors as undiciErrors } from 'undici';
+import { sendProblem } from '../actions/problem.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+
+export interface UpstreamOptions {
+  url: string;
+  connections?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface ForwardResult {
+  /** Upstream status, or 0 when the app could not be reached. */
+  status: number;
+  /** Time to response headers, ms. */
+  headersMs: number;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export class Upstream {
+  private readonly pool: Pool;
+  private readonly headersTimeoutMs: number;
+
+  constructor(options: UpstreamOptions) {
+    this.headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+    this.pool = new Pool(options.url, {
+      connections: options.connections ?? 128,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs ?? 60_000,
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+    });
+  }
+
+  /**
+   * Sends the request upstream and streams the answer to the client. `body`, when given,
+   * replaces the request stream (the enforcer had to read it, e.g. on a login route).
+   */
+  async forward(
+    req: IncomingMessage,
+    reply: FastifyReply,
+    pathAndQuery: string,
+    extraHeaders: Record<string, string>,
+    requestId: string,
+    body?: Buffer,
+  ): Promise<ForwardResult> {
+    const started = performance.now();
+    const headers = upstreamRequestHeaders(req.headers, req.socket.remoteAddress, extraHeaders);
+    if (body !== undefined) {
+      delete headers['transfer-encoding'];
+      headers['content-length'] = String(body.length);
+    }
+    try {
+      const res = await this.pool.request({
+        method: req.method as 'GET',
+        path: pathAndQuery,
+        headers,
+        body: body ?? (hasBody(req) ? req : null),
+      });
+      const headersMs = performance.now() - started;
+      reply.code(res.statusCode);
+      reply.headers(downstreamResponseHeaders(res.headers));
+      reply.header('x-riskgate-request-id', requestId);
+      res.body.on('error', () => reply.raw.destroy());
+      reply.send(res.body);
+      return { status: res.statusCode, headersMs };
+    } catch (err) {
+      const headersMs = performance.now() - started;
+      if (reply.sent || reply.raw.headersSent) {
+        reply.raw.destroy();
+        return { status: 0, headersMs };
+      }
+      const timeout =
+        err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError;
+      if (err instanceof undiciErrors.RequestContentLengthMismatchError) {
+        sendProblem(reply, 'RG_ERR_BAD_BODY', requestId);
+      } else {
+        sendProblem(reply, timeout ? 'RG_ERR_UPSTREAM_TIMEOUT' : 'RG_ERR_UPSTREAM_UNAVAILABLE', requestId);
+      }
+      return { status: 0, headersMs };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The traffic listener (default :15080): a fastify server that hands every request, whatever its
+ * method or path, to the request path, and never parses bodies itself — they stream to the app.
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { sendProblem } from './actions/problem.ts';
+import type { DecisionLog } from './observability/decision-log.ts';
+import { createRequestHandler, type RequestPathDeps } from './request-path.ts';
+
+function requestIds(): () => string {
+  const prefix = randomBytes(6).toString('base64url');
+  let counter = 0;
+  return () => `${prefix}-${(counter++).toString(36)}`;
+}
+
+export interface TrafficServerOptions {
+  maxConnections?: number;
+}
+
+export function createTrafficServer(
+  deps: RequestPathDeps & { log: DecisionLog },
+  options: TrafficServerOptions = {},
+) {
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    genReqId: requestIds(),
+    requestIdHeader: false,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    keepAliveTimeout: 65_000,
+    requestTimeout: 60_000,
+    connectionTimeout: 0,
+    maxRequestsPerSocket: 0,
+    bodyLimit: 1024 * 1024,
+  });
+  app.decorateRequest('riskgate', null);
+  // Bodies are not ours to parse: they stream to the app (login routes read theirs, bounded).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  const handle = createRequestHandler(deps);
+  // Returning the reply tells fastify the response is ours, including streamed bodies.
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    await handle(request, reply);
+    return reply;
+  };
+  app.all('/*', handler);
+  app.setNotFoundHandler(handler);
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const record = request.riskgate;
+    if (record) {
+      record.status = reply.statusCode;
+      deps.log.write(record);
+    }
+    done();
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      sendProblem(reply, 'RG_ERR_BAD_BODY', request.id, { status });
+      return;
+    }
+    request.log.error({ err }, 'request failed');
+    sendProblem(reply, 'RG_ERR_INTERNAL', request.id);
+  });
+
+  app.server.headersTimeout = 10_000;
+  if (options.maxConnections) app.server.maxConnections = options.maxConnections;
+  return app;
+}
