@@ -15,7 +15,7 @@ import { type RunningEnforcer, startEnforcer } from './enforcer.ts';
 
 const API_KEY = 's3cret-api-key-for-tests';
 
-export const COMPONENT_POLICY = (mode = 'enforce', extra = '') => `
+const COMPONENT_POLICY = (mode = 'enforce', extra = '') => `
 apiVersion: riskgate.dev/v1alpha1
 kind: RiskPolicy
 metadata:
