@@ -2,6 +2,7 @@
  * The riskgate command line: one binary for the enforcer, the operator and the tools around them.
  */
 import { runEnforce } from './enforce.ts';
+import { runExplain } from './explain.ts';
 import { runValidate } from './validate.ts';
 
 const USAGE = `riskgate — risk-based access control for APIs
@@ -10,7 +11,7 @@ Usage:
   riskgate validate FILE...     check RiskPolicy manifests offline with the cluster's rules
   riskgate enforce ...          run the enforcer (sidecar or standalone)
   riskgate operator ...         run the Kubernetes operator                  [not implemented yet]
-  riskgate explain ...          score one described request offline          [not implemented yet]
+  riskgate explain ...          score one described request offline
 
 Run 'riskgate COMMAND --help' for a command's options.
 `;
@@ -28,7 +29,7 @@ const commands: Record<string, Command> = {
   validate: runValidate,
   enforce: runEnforce,
   operator: notYet('operator'),
-  explain: notYet('explain'),
+  explain: runExplain,
 };
 
 async function main(argv: string[]): Promise<number> {
