@@ -32,5 +32,9 @@ check-generated: $(NODE_MODULES_STAMP)
 unit: $(NODE_MODULES_STAMP)
 	vitest run
 
+## demo: the shop app, the enforcer on examples/quickstart.yaml, 20 s of users and attacks, a table
+demo: $(NODE_MODULES_STAMP)
+	node demo/run.ts
+
 clean:
 	rm -rf .tmp
