@@ -61,11 +61,24 @@ async function readKeysFile(path: string): Promise<JSONWebKeySet> {
   return publicOnly(Array.isArray(keys) ? keys : [json], `keysFile ${path}`);
 }
 
-export async function buildKeyLookup(source: KeySourceSpec, baseDir: string): Promise<JWTVerifyGetKey> {
+export interface RemoteJwksTiming {
+  /** Keys are refetched after this even without an unknown kid. */
+  cacheMaxAgeMs: number;
+  /** An unknown kid triggers a refetch at most this often: a flood of bogus kids costs one fetch. */
+  cooldownMs: number;
+}
+
+const DEFAULT_TIMING: RemoteJwksTiming = { cacheMaxAgeMs: 10 * 60_000, cooldownMs: 30_000 };
+
+export async function buildKeyLookup(
+  source: KeySourceSpec,
+  baseDir: string,
+  timing: RemoteJwksTiming = DEFAULT_TIMING,
+): Promise<JWTVerifyGetKey> {
   if (source.jwksUri) {
     return createRemoteJWKSet(new URL(source.jwksUri), {
-      cacheMaxAge: 10 * 60_000,
-      cooldownDuration: 30_000,
+      cacheMaxAge: timing.cacheMaxAgeMs,
+      cooldownDuration: timing.cooldownMs,
       timeoutDuration: 5_000,
     });
   }

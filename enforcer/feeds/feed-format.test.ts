@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { FeedFormatError, parseFeed } from './feed-format.ts';
+
+describe('feed formats', () => {
+  it('reads plain lists with comments and blank lines', () => {
+    const feed = parseFeed('# header\n\n203.0.113.0/24\n198.51.100.7 # one host\n2001:db8::/32\n', 'plain');
+    expect(feed.entries).toBe(3);
+    expect(feed.ranges.hasText('203.0.113.200')).toBe(true);
+    expect(feed.ranges.hasText('198.51.100.7')).toBe(true);
+    expect(feed.ranges.hasText('2001:db8:1::1')).toBe(true);
+  });
+
+  it('reads FireHOL netsets', () => {
+    const netset = [
+      '#',
+      '# firehol_level1',
+      '#',
+      '# Maintainer      : FireHOL',
+      '# This File Date  : Thu Nov 26 10:00:00 UTC 2026',
+      '0.0.0.0/8',
+      '5.188.10.0/23',
+      '',
+    ].join('\n');
+    const feed = parseFeed(netset, 'netset');
+    expect(feed.entries).toBe(2);
+    expect(feed.ranges.hasText('5.188.11.255')).toBe(true);
+  });
+
+  it('reads Spamhaus DROP', () => {
+    const drop =
+      '; Spamhaus DROP List 2026/11/26\n; Last-Modified: Thu, 26 Nov 2026\n1.10.16.0/20 ; SBL256894\n2.56.192.0/22 ; SBL459831\n';
+    const feed = parseFeed(drop, 'spamhaus-drop');
+    expect(feed.entries).toBe(2);
+    expect(feed.ranges.hasText('1.10.31.1')).toBe(true);
+    expect(feed.ranges.hasText('1.10.32.1')).toBe(false);
+  });
+
+  it('counts a stray bad line but refuses a feed that is mostly garbage', () => {
+    expect(parseFeed('10.0.0.0/8\n10.1.0.0/16\nnot-an-ip\n', 'plain').invalidLines).toBe(1);
+    expect(() => parseFeed('<html>\n<body>Service Unavailable</body>\n</html>\n', 'plain')).toThrow(
+      FeedFormatError,
+    );
+  });
+});
