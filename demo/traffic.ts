@@ -107,7 +107,9 @@ export async function playTraffic(options: TrafficOptions): Promise<ClassResult[
   }
 
   const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
-  const homeIp = (i: number) => `100.64.${10 + (i % users.length)}.${20 + (i % 7)}`;
+  // Residential addresses in Germany (Deutsche Telekom, Vodafone): each user stays at home.
+  const homeIp = (i: number) =>
+    i % 2 ? `80.130.${10 + (i % users.length)}.20` : `91.64.${10 + (i % users.length)}.7`;
   const json = { 'content-type': 'application/json' };
   const tokens = new Map<string, string>();
   for (const u of users) tokens.set(u, await options.token(u));
@@ -169,6 +171,7 @@ export async function playTraffic(options: TrafficOptions): Promise<ClassResult[
     run('attack: stolen token, far away', 300, false, async () => ({
       path: '/transfer',
       method: 'POST',
+      // alice's token, replayed from a Tokyo datacenter minutes after she used it at home
       headers: { ...json, authorization: `Bearer ${tokens.get('alice')}`, 'x-forwarded-for': '45.77.12.9' },
       body: JSON.stringify({ to: 'attacker', amount: 9000 }),
     })),

@@ -11,6 +11,7 @@ import { identify, unmetRequirement } from './context/identify.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { ANONYMOUS, type RequestContext, type Subject } from './context/request-context.ts';
 import { type Decision, decide, scoreOf } from './decision/decide.ts';
+import { UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
 import { parseRequestTarget, RequestTargetError } from './routing/request-target.ts';
 import type { Contribution } from './signals/signal.ts';
@@ -164,6 +165,7 @@ export async function evaluate(
     path: target.path,
     query: target.query,
     client,
+    location: policy.geo ? policy.geo.locate(client.ip, client.family) : UNKNOWN_LOCATION,
     route,
     subject,
     userAgent: typeof input.headers['user-agent'] === 'string' ? input.headers['user-agent'] : '',

@@ -217,7 +217,23 @@ export function createRequestHandler(deps: RequestPathDeps) {
       result.headersMs / 1000,
     );
 
-    // Outcome: a failed login feeds the credential-stuffing views.
+    // Outcome: an accepted request anchors the subject's location for geo-velocity; a failed
+    // login feeds the credential-stuffing views.
+    const loc = ctx.location;
+    if (
+      policy.tracksVelocity &&
+      enforced === 'allow' &&
+      ctx.subject.id !== undefined &&
+      !Number.isNaN(loc.latitude)
+    ) {
+      state.recordSeen(ctx.subject.id, {
+        latitude: loc.latitude,
+        longitude: loc.longitude,
+        accuracyKm: loc.accuracyKm,
+        asn: loc.asn,
+        at: ctx.now,
+      });
+    }
     const stuffing = policy.credentialStuffing;
     if (ctx.route.login && stuffing && ctx.route.login.failureStatuses.has(result.status)) {
       state.recordLoginFailure(ctx, stuffing.settings.windowMs);

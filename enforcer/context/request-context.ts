@@ -3,6 +3,7 @@
  * signal, the decision and the decision log.
  */
 import type { JWTPayload } from 'jose';
+import type { ClientLocation } from '../geo/geo-lookup.ts';
 import type { CompiledRoute } from '../policy/compiled-policy.ts';
 import type { ClientAddress } from './client-ip.ts';
 
@@ -34,6 +35,8 @@ export interface RequestContext {
   path: string;
   query: string;
   client: ClientAddress;
+  /** Country, coordinates and ASN; UNKNOWN_LOCATION when the policy uses no geo signal. */
+  location: ClientLocation;
   route: CompiledRoute;
   subject: Subject;
   userAgent: string;

@@ -23,7 +23,7 @@ export class EnforcerMetrics {
 
   constructor(defaultMetrics = true) {
     const registers = [this.registry];
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'riskgate_process_' });
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'riskgate_' });
     this.decisions = new Counter({
       name: 'riskgate_decisions_total',
       help: 'Decisions by policy, route and decision (in monitor mode: the decision that would have applied).',

@@ -11,12 +11,15 @@ import type { RiskPolicy, Route } from '../../api/riskpolicy.ts';
 import { ClientIpResolver } from '../context/client-ip.ts';
 import { thresholdsFor } from '../decision/thresholds.ts';
 import { FeedSource } from '../feeds/feed-source.ts';
+import { asnDatabase, cityDatabase, GeoLookup } from '../geo/geo-lookup.ts';
 import { type ApiKeyEntry, ApiKeyStore, parseApiKeyLines } from '../identity/api-keys.ts';
 import { buildKeyLookup } from '../identity/key-source.ts';
 import { type TokenIssuer, TokenVerifier } from '../identity/token-verifier.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
 import { RouteTable } from '../routing/route-table.ts';
 import { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
+import { GeoVelocitySignal } from '../signals/geo-velocity.ts';
+import { GeoIpSignal } from '../signals/geoip.ts';
 import { IpReputationSignal } from '../signals/ip-reputation.ts';
 import type { Signal } from '../signals/signal.ts';
 import type { CompiledPolicy, CompiledRoute } from './compiled-policy.ts';
@@ -144,6 +147,32 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     signals.push(new IpReputationSignal(feeds));
   }
 
+  const geoSpec = spec.signals.geoip;
+  const velocity = spec.signals.geoVelocity;
+  let geo: GeoLookup | undefined;
+  if (geoSpec || velocity || spec.signals.credentialStuffing) {
+    try {
+      geo = new GeoLookup(
+        cityDatabase(geoSpec?.cityDatabase, baseDir),
+        asnDatabase(geoSpec?.asnDatabase, baseDir),
+        geoSpec?.hostingAsns ?? [],
+      );
+    } catch (err) {
+      throw at('spec.signals.geoip', err);
+    }
+  }
+  if (geoSpec) {
+    signals.push(
+      new GeoIpSignal({
+        weight: geoSpec.weight,
+        allowedCountries: geoSpec.allowedCountries ? new Set(geoSpec.allowedCountries) : undefined,
+        deniedCountries: geoSpec.deniedCountries ? new Set(geoSpec.deniedCountries) : undefined,
+        hostingAsnPenalty: geoSpec.hostingAsnPenalty,
+      }),
+    );
+  }
+  if (velocity) signals.push(new GeoVelocitySignal(velocity.weight, velocity.maxSpeedKmh));
+
   let credentialStuffing: CredentialStuffingSignal | undefined;
   const cs = spec.signals.credentialStuffing;
   if (cs) {
@@ -171,6 +200,8 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     tokenHeaders: [...new Set(spec.authentication.jwt.map((p) => p.header.toLowerCase()))],
     apiKeys: await compileApiKeys(policy, options.secretsDir ?? '/var/run/riskgate/secrets'),
     signals,
+    geo,
+    tracksVelocity: velocity !== undefined,
     credentialStuffing,
     feeds,
     allowCidrs: IpRangeSet.from(spec.allowList.cidrs),

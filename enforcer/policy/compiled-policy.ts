@@ -5,6 +5,7 @@
 import type { ClientIpResolver } from '../context/client-ip.ts';
 import type { Thresholds } from '../decision/thresholds.ts';
 import type { FeedSource } from '../feeds/feed-source.ts';
+import type { GeoLookup } from '../geo/geo-lookup.ts';
 import type { ApiKeyStore } from '../identity/api-keys.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
@@ -51,6 +52,10 @@ export interface CompiledPolicy {
   tokenHeaders: readonly string[];
   apiKeys: { header: string; store: ApiKeyStore } | undefined;
   signals: readonly Signal[];
+  /** Set when a signal needs the client's location. */
+  geo: GeoLookup | undefined;
+  /** Whether accepted requests move a subject's last-seen location (geo-velocity). */
+  tracksVelocity: boolean;
   credentialStuffing: CredentialStuffingSignal | undefined;
   feeds: readonly FeedSource[];
   allowCidrs: IpRangeSet;

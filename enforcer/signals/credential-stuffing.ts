@@ -43,6 +43,7 @@ export class CredentialStuffingSignal implements Signal {
     const counts = state.loginFailures(ctx, windowMs);
     const views: [string, number, number, number][] = [
       ['auth.credential_stuffing.ip', counts.ip, t.perIp, 1],
+      ['auth.credential_stuffing.asn', counts.asn, t.perAsn, 1],
       ['auth.credential_stuffing.account', counts.account, t.perAccount, 1],
       ['auth.credential_stuffing.credential', counts.credential, t.perCredential, 1],
       ['auth.credential_stuffing.accounts_per_ip', counts.distinctAccountsPerIp, t.distinctAccountsPerIp, 1],

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestContext } from '../context/request-context.ts';
+import type { LastSeen } from '../signals/geo-velocity.ts';
 import { SlidingWindowCounter } from './sliding-window.ts';
 import { type LoginFailureCounts, NO_FAILURES, type StateStore } from './state-store.ts';
 
@@ -10,6 +11,15 @@ const MAX_ACCOUNTS_PER_IP = 256;
 export class MemoryStateStore implements StateStore {
   private readonly windows = new Map<number, SlidingWindowCounter>();
   private readonly accountsByIp = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 60 * 60_000 });
+  private readonly seen = new LRUCache<string, LastSeen>({ max: MAX_KEYS, ttl: 7 * 24 * 60 * 60_000 });
+
+  lastSeen(subject: string): LastSeen | undefined {
+    return this.seen.get(subject);
+  }
+
+  recordSeen(subject: string, seen: LastSeen): void {
+    this.seen.set(subject, seen);
+  }
 
   private counter(windowMs: number): SlidingWindowCounter {
     let c = this.windows.get(windowMs);
@@ -26,6 +36,7 @@ export class MemoryStateStore implements StateStore {
     const now = ctx.now;
     return {
       ip: c.count(`f:ip:${ctx.client.ip}`, now),
+      asn: ctx.location.asn === undefined ? 0 : c.count(`f:asn:${ctx.location.asn}`, now),
       account: ctx.login ? c.count(`f:acct:${ctx.login.account}`, now) : 0,
       credential: ctx.login?.credential ? c.count(`f:cred:${ctx.login.credential}`, now) : 0,
       global: c.count('f:global', now),
@@ -38,6 +49,7 @@ export class MemoryStateStore implements StateStore {
     const now = ctx.now;
     c.add(`f:ip:${ctx.client.ip}`, now);
     c.add('f:global', now);
+    if (ctx.location.asn !== undefined) c.add(`f:asn:${ctx.location.asn}`, now);
     if (ctx.login) {
       c.add(`f:acct:${ctx.login.account}`, now);
       if (ctx.login.credential) c.add(`f:cred:${ctx.login.credential}`, now);
