@@ -15,7 +15,9 @@ Options:
   --upstream URL           the app, e.g. http://127.0.0.1:8080 (required)
   --listen HOST:PORT       traffic listener (default 0.0.0.0:15080)
   --admin HOST:PORT        admin listener: /metrics /healthz /readyz /config (default 0.0.0.0:15090)
-  --redis URL              shared state in Redis                           [not implemented yet]
+  --redis URL              shared state in Redis (redis://[:password@]host:port/db); without it
+                           state is kept in memory, bounded, per process
+  --redis-timeout-ms MS    longest wait for Redis before local state decides (default 50)
   --secrets-dir DIR        where referenced Secrets are mounted (default /var/run/riskgate/secrets)
   --log-allow-sample RATE  fraction of allow decisions logged, 0..1 (default 1)
   -h, --help               show this help
@@ -23,6 +25,7 @@ Options:
 Environment:
   RISKGATE_POW_KEY_FILE    file with the proof-of-work key shared by a service's enforcers
   RISKGATE_LOG_LEVEL       pino level (default info)
+  REDIS_PASSWORD           Redis password, when the --redis URL has none (keeps it out of ps)
 `;
 
 export async function runEnforce(args: string[]): Promise<number> {
@@ -36,6 +39,7 @@ export async function runEnforce(args: string[]): Promise<number> {
         listen: { type: 'string', default: '0.0.0.0:15080' },
         admin: { type: 'string', default: '0.0.0.0:15090' },
         redis: { type: 'string' },
+        'redis-timeout-ms': { type: 'string', default: '50' },
         'secrets-dir': { type: 'string' },
         'log-allow-sample': { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h' },
@@ -55,7 +59,19 @@ export async function runEnforce(args: string[]): Promise<number> {
   };
   if (typeof values['policy'] !== 'string') return usage('--policy is required');
   if (typeof values['upstream'] !== 'string') return usage('--upstream is required');
-  if (values['redis'] !== undefined) return usage('--redis is not implemented yet; state is kept in memory');
+  let redisUrl: string | undefined;
+  if (typeof values['redis'] === 'string') {
+    try {
+      const u = new URL(values['redis']);
+      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
+      if (!u.password && process.env['REDIS_PASSWORD']) u.password = process.env['REDIS_PASSWORD'];
+      redisUrl = u.toString();
+    } catch {
+      return usage('--redis must be a redis:// or rediss:// URL');
+    }
+  }
+  const redisTimeoutMs = Number(values['redis-timeout-ms']);
+  if (!(redisTimeoutMs >= 1 && redisTimeoutMs <= 10_000)) return usage('--redis-timeout-ms must be 1..10000');
   let upstream: URL;
   try {
     upstream = new URL(values['upstream']);
@@ -82,6 +98,8 @@ export async function runEnforce(args: string[]): Promise<number> {
       listen,
       admin,
       logAllowSample: sample,
+      redisTimeoutMs,
+      ...(redisUrl ? { redisUrl } : {}),
       ...(typeof values['secrets-dir'] === 'string' ? { secretsDir: values['secrets-dir'] } : {}),
       ...(keyFile ? { powKey: readFileSync(keyFile) } : {}),
     });

@@ -11,6 +11,8 @@ import { EnforcerMetrics } from './observability/metrics.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
 import { Upstream } from './proxy/upstream.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
+import { RedisStateStore } from './state/redis-store.ts';
+import type { StateStore } from './state/state-store.ts';
 import { createTrafficServer } from './traffic-server.ts';
 
 export interface HostPort {
@@ -32,6 +34,10 @@ export interface EnforcerOptions {
   upstreamHeadersTimeoutMs?: number;
   maxConnections?: number;
   logLevel?: string;
+  /** Shared state; without it state is local to this process. */
+  redisUrl?: string;
+  /** How long a request may wait for Redis before local state decides (ms). */
+  redisTimeoutMs?: number;
 }
 
 export interface RunningEnforcer {
@@ -74,11 +80,35 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
     ...(options.upstreamHeadersTimeoutMs ? { headersTimeoutMs: options.upstreamHeadersTimeoutMs } : {}),
   });
   const log = new DecisionLog(logger, options.logAllowSample ?? 1);
+  const local = new MemoryStateStore();
+  const scopeOf = () => `${holder.current?.namespace ?? 'default'}/${holder.current?.name ?? 'policy'}`;
+  let state: StateStore = local;
+  if (options.redisUrl) {
+    let lastLogged = 0;
+    const redis = new RedisStateStore({
+      url: options.redisUrl,
+      scope: scopeOf(),
+      local,
+      ...(options.redisTimeoutMs ? { commandTimeoutMs: options.redisTimeoutMs } : {}),
+      onError: (err) => {
+        // Once a minute at most: an outage must not flood the log.
+        if (Date.now() - lastLogged > 60_000) {
+          lastLogged = Date.now();
+          logger.warn({ error: err.message }, 'redis unavailable; deciding from local state');
+        }
+      },
+    });
+    holder.on('reload', (result) => {
+      if (result.ok) redis.setScope(scopeOf());
+    });
+    metrics.trackRedis(redis);
+    state = redis;
+  }
   const traffic = createTrafficServer(
     {
       policy: () => holder.current,
       upstream,
-      state: new MemoryStateStore(),
+      state,
       metrics,
       log,
       pow: new ProofOfWork(options.powKey),
@@ -99,6 +129,7 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
       holder.stop();
       await Promise.all([traffic.close(), admin.close()]);
       await upstream.close();
+      await state.close();
       log.flush();
     },
   };

@@ -15,7 +15,7 @@ import { UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
 import { parseRequestTarget, RequestTargetError } from './routing/request-target.ts';
 import type { Contribution } from './signals/signal.ts';
-import type { StateStore } from './state/state-store.ts';
+import type { StateSnapshot, StateStore } from './state/state-store.ts';
 
 export const MAX_URL_LENGTH = 8192;
 
@@ -56,6 +56,8 @@ export interface Scored {
   powDifficulty: number;
   /** Rule findings recorded instead of enforced (monitor mode). */
   shadowReasons: string[];
+  /** Shared state was unavailable and local state decided (failMode open). */
+  degraded: boolean;
   body: Buffer | undefined;
 }
 
@@ -178,8 +180,21 @@ export async function evaluate(
     policy.allowCidrs.has(client.family, client.words) ||
     (subject.id !== undefined && policy.allowSubjects.has(subject.id));
   const contributions: Contribution[] = [];
+  let degraded = false;
   if (!allowListed) {
-    for (const signal of policy.signals) signal.evaluate(ctx, deps.state, contributions);
+    // One read of everything the signals need: at most one round trip to shared state.
+    let snapshot: StateSnapshot | Promise<StateSnapshot> = deps.state.read(ctx, {
+      loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
+      lastSeen: policy.tracksVelocity && subject.id !== undefined,
+    });
+    if (snapshot instanceof Promise) snapshot = await snapshot;
+    if (snapshot.degraded) {
+      degraded = true;
+      if (route.failMode === 'closed' && !monitor) {
+        return refuse('RG_ERR_STATE_UNAVAILABLE', 'state.unavailable', { 'retry-after': '5' });
+      }
+    }
+    for (const signal of policy.signals) signal.evaluate(ctx, snapshot, contributions);
   }
   const score = scoreOf(contributions);
   const decision: Decision = allowListed ? 'allow' : decide(score, route.thresholds);
@@ -226,6 +241,7 @@ export async function evaluate(
     challengeKind,
     powDifficulty,
     shadowReasons,
+    degraded,
     body,
   };
 }

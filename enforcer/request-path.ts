@@ -35,13 +35,13 @@ declare module 'fastify' {
 const POW_INSTRUCTIONS =
   'Find a string s such that SHA-256("<challenge>:<s>") has <difficulty> leading zero bits, then repeat the request with header x-riskgate-pow: <challenge>:<s>.';
 
-function act(
+async function act(
   policy: CompiledPolicy,
   scored: Scored,
   enforced: Decision,
   reply: FastifyReply,
   deps: RequestPathDeps,
-) {
+): Promise<string | undefined> {
   const { ctx } = scored;
   const requestId = ctx.requestId;
   if (enforced === 'deny') {
@@ -86,7 +86,9 @@ function act(
       return 'restrict';
     }
     const key = `${policy.name}:${ctx.subject.id ?? ctx.client.ip}`;
-    if (deps.state.rateLimitHit(key, r.windowMs, ctx.now) > r.limit) {
+    let hits = deps.state.rateLimitHit(key, r.windowMs, ctx.now);
+    if (hits instanceof Promise) hits = await hits;
+    if (hits > r.limit) {
       sendProblem(reply, 'RG_ERR_RATE_LIMITED', requestId, {
         headers: { 'retry-after': String(Math.ceil(r.windowMs / 1000)) },
       });
@@ -180,6 +182,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     }
     for (const r of evaluation.shadowReasons) record.reasons.push(r);
     if (evaluation.allowListed) record.reasons.push('allowlist');
+    if (evaluation.degraded) record.reasons.push('state.degraded');
     if (evaluation.challengePassed) metrics.challengesPassed.inc({ kind: evaluation.challengePassed });
 
     const decisionMs = performance.now() - started;
@@ -191,7 +194,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     const monitor = policy.mode === 'monitor';
     const enforced: Decision = monitor ? 'allow' : evaluation.effective;
     record.action = enforced;
-    const answered = act(policy, evaluation, enforced, reply, deps);
+    const answered = enforced === 'allow' ? undefined : await act(policy, evaluation, enforced, reply, deps);
     if (answered) {
       record.action = answered;
       return;

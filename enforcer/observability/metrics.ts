@@ -4,6 +4,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CompiledPolicy } from '../policy/compiled-policy.ts';
+import type { RedisStateStore } from '../state/redis-store.ts';
 
 export class EnforcerMetrics {
   readonly registry = new Registry();
@@ -114,6 +115,25 @@ export class EnforcerMetrics {
       help: 'Challenged requests let through because the client met the challenge.',
       labelNames: ['kind'],
       registers,
+    });
+  }
+
+  trackRedis(store: RedisStateStore): void {
+    new Gauge({
+      name: 'riskgate_redis_up',
+      help: '1 when the shared-state Redis connection is ready.',
+      registers: [this.registry],
+      collect() {
+        this.set(store.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'riskgate_redis_errors',
+      help: 'Redis command errors and timeouts since start (local state decided instead).',
+      registers: [this.registry],
+      collect() {
+        this.set(store.errors);
+      },
     });
   }
 

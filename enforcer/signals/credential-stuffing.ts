@@ -6,7 +6,7 @@
  * is locked out.
  */
 import type { RequestContext } from '../context/request-context.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateSnapshot } from '../state/state-store.ts';
 import type { Contribution, Signal } from './signal.ts';
 
 export interface CredentialStuffingSettings {
@@ -37,10 +37,10 @@ export class CredentialStuffingSignal implements Signal {
     this.settings = settings;
   }
 
-  evaluate(ctx: RequestContext, state: StateStore, out: Contribution[]): void {
+  evaluate(ctx: RequestContext, state: StateSnapshot, out: Contribution[]): void {
     if (ctx.route.login === undefined) return;
-    const { weight, thresholds: t, windowMs } = this.settings;
-    const counts = state.loginFailures(ctx, windowMs);
+    const { weight, thresholds: t } = this.settings;
+    const counts = state.loginFailures;
     const views: [string, number, number, number][] = [
       ['auth.credential_stuffing.ip', counts.ip, t.perIp, 1],
       ['auth.credential_stuffing.asn', counts.asn, t.perAsn, 1],

@@ -48,7 +48,8 @@ describe('geo-velocity', () => {
 
   function run(state: MemoryStateStore, location: ClientLocation, now: number) {
     const out: Contribution[] = [];
-    signal.evaluate(ctxAt(location, now), state, out);
+    const ctx = ctxAt(location, now);
+    signal.evaluate(ctx, state.read(ctx, { loginWindowMs: undefined, lastSeen: true }), out);
     return out;
   }
 

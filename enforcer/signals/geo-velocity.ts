@@ -5,7 +5,7 @@
  * their users to wherever the carrier's gateway happens to be.
  */
 import type { RequestContext } from '../context/request-context.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateSnapshot } from '../state/state-store.ts';
 import type { Contribution, Signal } from './signal.ts';
 
 const EARTH_RADIUS_KM = 6371.0088;
@@ -20,15 +20,6 @@ export function greatCircleKm(lat1: number, lon1: number, lat2: number, lon2: nu
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
-export interface LastSeen {
-  latitude: number;
-  longitude: number;
-  accuracyKm: number;
-  asn: number | undefined;
-  /** Epoch ms. */
-  at: number;
-}
-
 export class GeoVelocitySignal implements Signal {
   readonly name = 'geoVelocity';
   private readonly weight: number;
@@ -39,11 +30,11 @@ export class GeoVelocitySignal implements Signal {
     this.maxSpeedKmh = maxSpeedKmh;
   }
 
-  evaluate(ctx: RequestContext, state: StateStore, out: Contribution[]): void {
+  evaluate(ctx: RequestContext, state: StateSnapshot, out: Contribution[]): void {
     const id = ctx.subject.id;
     const here = ctx.location;
     if (id === undefined || Number.isNaN(here.latitude)) return;
-    const last = state.lastSeen(id);
+    const last = state.lastSeen;
     if (!last) return;
     if (last.asn !== undefined && last.asn === here.asn) return;
     const distance =

@@ -3,7 +3,7 @@
  * contributions — points with a stable reason code — and never throws on request data.
  */
 import type { RequestContext } from '../context/request-context.ts';
-import type { StateStore } from '../state/state-store.ts';
+import type { StateSnapshot } from '../state/state-store.ts';
 
 export interface Contribution {
   /** Stable reason code, e.g. ip.reputation; also a metric label. */
@@ -15,5 +15,5 @@ export interface Contribution {
 
 export interface Signal {
   readonly name: string;
-  evaluate(ctx: RequestContext, state: StateStore, out: Contribution[]): void;
+  evaluate(ctx: RequestContext, state: StateSnapshot, out: Contribution[]): void;
 }

@@ -1,8 +1,16 @@
 import { LRUCache } from 'lru-cache';
 import type { RequestContext } from '../context/request-context.ts';
-import type { LastSeen } from '../signals/geo-velocity.ts';
 import { SlidingWindowCounter } from './sliding-window.ts';
-import { type LoginFailureCounts, NO_FAILURES, type StateStore } from './state-store.ts';
+import {
+  EMPTY_SNAPSHOT,
+  type LastSeen,
+  type LoginFailureCounts,
+  NO_FAILURES,
+  needsNothing,
+  type StateNeeds,
+  type StateSnapshot,
+  type StateStore,
+} from './state-store.ts';
 
 const MAX_KEYS = 100_000;
 const MAX_ACCOUNTS_PER_IP = 256;
@@ -13,14 +21,6 @@ export class MemoryStateStore implements StateStore {
   private readonly accountsByIp = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 60 * 60_000 });
   private readonly seen = new LRUCache<string, LastSeen>({ max: MAX_KEYS, ttl: 7 * 24 * 60 * 60_000 });
 
-  lastSeen(subject: string): LastSeen | undefined {
-    return this.seen.get(subject);
-  }
-
-  recordSeen(subject: string, seen: LastSeen): void {
-    this.seen.set(subject, seen);
-  }
-
   private counter(windowMs: number): SlidingWindowCounter {
     let c = this.windows.get(windowMs);
     if (!c) {
@@ -30,16 +30,26 @@ export class MemoryStateStore implements StateStore {
     return c;
   }
 
-  loginFailures(ctx: RequestContext, windowMs: number): LoginFailureCounts {
+  read(ctx: RequestContext, needs: StateNeeds): StateSnapshot {
+    if (needsNothing(needs)) return EMPTY_SNAPSHOT;
+    return {
+      loginFailures:
+        needs.loginWindowMs === undefined ? NO_FAILURES : this.loginFailures(ctx, needs.loginWindowMs),
+      lastSeen: needs.lastSeen && ctx.subject.id !== undefined ? this.seen.get(ctx.subject.id) : undefined,
+      degraded: false,
+    };
+  }
+
+  private loginFailures(ctx: RequestContext, windowMs: number): LoginFailureCounts {
     const c = this.windows.get(windowMs);
     if (!c) return NO_FAILURES;
     const now = ctx.now;
     return {
-      ip: c.count(`f:ip:${ctx.client.ip}`, now),
-      asn: ctx.location.asn === undefined ? 0 : c.count(`f:asn:${ctx.location.asn}`, now),
-      account: ctx.login ? c.count(`f:acct:${ctx.login.account}`, now) : 0,
-      credential: ctx.login?.credential ? c.count(`f:cred:${ctx.login.credential}`, now) : 0,
-      global: c.count('f:global', now),
+      ip: c.count(`ip:${ctx.client.ip}`, now),
+      asn: ctx.location.asn === undefined ? 0 : c.count(`asn:${ctx.location.asn}`, now),
+      account: ctx.login ? c.count(`acct:${ctx.login.account}`, now) : 0,
+      credential: ctx.login?.credential ? c.count(`cred:${ctx.login.credential}`, now) : 0,
+      global: c.count('global', now),
       distinctAccountsPerIp: this.accountsByIp.get(ctx.client.ip)?.size ?? 0,
     };
   }
@@ -47,12 +57,12 @@ export class MemoryStateStore implements StateStore {
   recordLoginFailure(ctx: RequestContext, windowMs: number): void {
     const c = this.counter(windowMs);
     const now = ctx.now;
-    c.add(`f:ip:${ctx.client.ip}`, now);
-    c.add('f:global', now);
-    if (ctx.location.asn !== undefined) c.add(`f:asn:${ctx.location.asn}`, now);
+    c.add(`ip:${ctx.client.ip}`, now);
+    c.add('global', now);
+    if (ctx.location.asn !== undefined) c.add(`asn:${ctx.location.asn}`, now);
     if (ctx.login) {
-      c.add(`f:acct:${ctx.login.account}`, now);
-      if (ctx.login.credential) c.add(`f:cred:${ctx.login.credential}`, now);
+      c.add(`acct:${ctx.login.account}`, now);
+      if (ctx.login.credential) c.add(`cred:${ctx.login.credential}`, now);
       let accounts = this.accountsByIp.get(ctx.client.ip);
       if (!accounts) {
         accounts = new Set();
@@ -62,7 +72,17 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
+  lastSeen(subject: string): LastSeen | undefined {
+    return this.seen.get(subject);
+  }
+
+  recordSeen(subject: string, seen: LastSeen): void {
+    this.seen.set(subject, seen);
+  }
+
   rateLimitHit(key: string, windowMs: number, now: number): number {
     return this.counter(windowMs).add(`rl:${key}`, now);
   }
+
+  async close(): Promise<void> {}
 }

@@ -1,9 +1,10 @@
 /**
- * The state signals read and outcomes write. The in-memory store serves standalone enforcers and
- * is the fallback when shared state is unavailable.
+ * The state signals read and outcomes write. A request reads everything its signals need in
+ * one snapshot — at most one round trip to shared state — and writes go off the response path.
+ * The in-memory store serves standalone enforcers and is the fallback when shared state is
+ * unavailable.
  */
 import type { RequestContext } from '../context/request-context.ts';
-import type { LastSeen } from '../signals/geo-velocity.ts';
 
 export interface LoginFailureCounts {
   ip: number;
@@ -23,12 +24,47 @@ export const NO_FAILURES: LoginFailureCounts = Object.freeze({
   distinctAccountsPerIp: 0,
 });
 
+/** Where a subject was last accepted from (geo-velocity). */
+export interface LastSeen {
+  latitude: number;
+  longitude: number;
+  accuracyKm: number;
+  asn: number | undefined;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** What this request's signals need from the state. */
+export interface StateNeeds {
+  /** The credential-stuffing window, when this is a login route. */
+  loginWindowMs: number | undefined;
+  /** Whether the subject's last location is needed. */
+  lastSeen: boolean;
+}
+
+export interface StateSnapshot {
+  loginFailures: LoginFailureCounts;
+  lastSeen: LastSeen | undefined;
+  /** True when shared state was needed and could not be read: local state stood in. */
+  degraded: boolean;
+}
+
+export const EMPTY_SNAPSHOT: StateSnapshot = Object.freeze({
+  loginFailures: NO_FAILURES,
+  lastSeen: undefined,
+  degraded: false,
+});
+
+export function needsNothing(needs: StateNeeds): boolean {
+  return needs.loginWindowMs === undefined && !needs.lastSeen;
+}
+
 export interface StateStore {
-  loginFailures(ctx: RequestContext, windowMs: number): LoginFailureCounts;
+  /** Reads what the signals need; synchronous when the state is local. */
+  read(ctx: RequestContext, needs: StateNeeds): StateSnapshot | Promise<StateSnapshot>;
   recordLoginFailure(ctx: RequestContext, windowMs: number): void;
-  /** Where a subject was last accepted from (geo-velocity). */
-  lastSeen(subject: string): LastSeen | undefined;
   recordSeen(subject: string, seen: LastSeen): void;
   /** Counts one request against `key` and returns the count in the window. */
-  rateLimitHit(key: string, windowMs: number, now: number): number;
+  rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number>;
+  close(): Promise<void>;
 }

@@ -1,0 +1,147 @@
+/**
+ * Enforcers sharing one real Redis: an attack split between them is seen whole, Redis loss
+ * costs no request, and failMode decides what happens to requests that needed shared state.
+ */
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
+import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
+import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
+import { type RunningEnforcer, startEnforcer } from './enforcer.ts';
+
+const POLICY = `
+apiVersion: riskgate.dev/v1alpha1
+kind: RiskPolicy
+metadata: {name: shared, namespace: test}
+spec:
+  selector: {}
+  failMode: open
+  clientIdentity: {trustedProxies: [127.0.0.0/8]}
+  routes:
+    - {name: login, methods: [POST], path: /login, sensitivity: high, role: login, login: {failureStatuses: [401]}}
+    - {name: admin-login, methods: [POST], path: /admin/login, sensitivity: high, role: login, failMode: closed}
+  signals:
+    credentialStuffing:
+      weight: 70
+      window: 10m
+      thresholds: {perIp: 1000, perAsn: 1000, perAccount: 4, perCredential: 1000, global: 100000, distinctAccountsPerIp: 1000}
+`;
+
+let redis: RedisServer & { destroy?: () => Promise<void> };
+let upstream: RecordingUpstream;
+let policy: TempPolicy;
+let a: RunningEnforcer;
+let b: RunningEnforcer;
+
+const start = () =>
+  startEnforcer({
+    policyPath: policy.file,
+    upstream: upstream.url,
+    listen: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    logLevel: 'silent',
+    redisUrl: redis.url,
+    redisTimeoutMs: 200,
+  });
+
+async function login(base: string, account: string, ip: string, path = '/login') {
+  const res = await request(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+    body: JSON.stringify({ username: account, password: 'wrong' }),
+  });
+  const text = await res.body.text();
+  return {
+    status: res.statusCode,
+    code: text.startsWith('{"type"') ? (JSON.parse(text).code as string) : undefined,
+  };
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  upstream = await startRecordingUpstream();
+  upstream.respond = (_req, res) => {
+    res.statusCode = 401;
+    res.end('{"error":"bad credentials"}');
+  };
+  policy = tempPolicy(POLICY);
+  a = await start();
+  b = await start();
+  const client = new Redis(redis.url);
+  await eventually(async () => (await client.ping()) === 'PONG');
+  client.disconnect();
+});
+
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await upstream?.close();
+  await redis?.destroy?.();
+  policy?.remove();
+});
+
+async function attack(account: string, targets: RunningEnforcer[]) {
+  const before = upstream.requests.length;
+  const outcomes: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await login(targets[i % targets.length]!.trafficUrl, account, `100.2.${i}.1`);
+    outcomes.push(r.code ?? String(r.status));
+  }
+  return { reached: upstream.requests.length - before, outcomes };
+}
+
+describe('two enforcers, one Redis', () => {
+  it('block an attack split between them as early as one enforcer would', async () => {
+    const alone = await attack('victim-one@example.com', [a]);
+    const split = await attack('victim-two@example.com', [a, b]);
+    expect(alone.reached).toBe(3);
+    expect(split.reached).toBe(alone.reached);
+    expect(split.outcomes.slice(alone.reached).every((o) => o.startsWith('RG_ERR_'))).toBe(true);
+  });
+
+  it('keep answering through a Redis kill and restart, with no 5xx, and resume shared counting', async () => {
+    const statuses: number[] = [];
+    let stop = false;
+    const clients = Array.from({ length: 8 }, async (_, c) => {
+      for (let i = 0; !stop; i++) {
+        const r = await login(i % 2 ? a.trafficUrl : b.trafficUrl, `load-${c}-${i}`, `100.3.${c}.${i % 250}`);
+        statuses.push(r.status);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 800));
+    const duringOutage = statuses.length;
+    await redis.start();
+    await eventually(async () => {
+      const m = await request(`${a.adminUrl}/metrics`);
+      return (await m.body.text()).includes('riskgate_redis_up 1');
+    }, 15_000);
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await Promise.all(clients);
+    expect(statuses.length).toBeGreaterThan(duringOutage);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+
+    const after = await attack('victim-three@example.com', [a, b]);
+    expect(after.reached).toBe(3);
+  }, 60_000);
+
+  it('answer 503 on a failMode: closed route while Redis is down, and decide locally elsewhere', async () => {
+    await redis.stop();
+    try {
+      await eventually(async () => {
+        const m = await request(`${a.adminUrl}/metrics`);
+        return (await m.body.text()).includes('riskgate_redis_up 0');
+      });
+      const closed = await login(a.trafficUrl, 'someone', '100.4.0.1', '/admin/login');
+      expect(closed).toEqual({ status: 503, code: 'RG_ERR_STATE_UNAVAILABLE' });
+      const open = await login(a.trafficUrl, 'someone', '100.4.0.1');
+      expect(open.status).toBe(401); // reached the app
+    } finally {
+      await redis.start();
+    }
+  });
+});

@@ -1,0 +1,280 @@
+/**
+ * Shared state in Redis, so every enforcer of a service sees the same counters and locations.
+ * A request costs at most one round trip (one Lua script reads every view it needs); a request
+ * that needs nothing shared costs none. Every key carries a TTL and one hash tag per policy, so
+ * a script's keys share a Redis Cluster slot. When Redis is slow or gone, commands fail fast
+ * (no offline queue, a command timeout) and the local store — kept warm by writing through —
+ * decides instead, flagged as degraded so `failMode` can act.
+ *
+ * Memory per tracked subject: one hash of five small fields (last location), ~200 bytes with
+ * key overhead, kept 7 days. Per login-failure view (IP, ASN, account, credential): one hash of
+ * at most ~10 bucket fields, ~250 bytes, kept one window.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RequestContext } from '../context/request-context.ts';
+import type { MemoryStateStore } from './memory-store.ts';
+import {
+  EMPTY_SNAPSHOT,
+  type LastSeen,
+  needsNothing,
+  type StateNeeds,
+  type StateSnapshot,
+  type StateStore,
+} from './state-store.ts';
+
+const BUCKETS = 10;
+const SEEN_TTL_MS = 7 * 24 * 60 * 60_000;
+const MAX_ACCOUNTS_PER_IP = 256;
+
+// KEYS: ip, asn, account, credential, global, accountsOfIp, seen ('' when not needed)
+// ARGV: now, windowMs
+// Returns: [ip, asn, account, credential, global, distinctAccounts, lat, lon, acc, seenAsn, at]
+const READ_SCRIPT = `
+local now = tonumber(ARGV[1])
+local oldest = now - tonumber(ARGV[2])
+local out = {}
+for i = 1, 5 do
+  local total = 0
+  if KEYS[i] ~= '' then
+    local fields = redis.call('HGETALL', KEYS[i])
+    for j = 1, #fields, 2 do
+      if tonumber(fields[j]) > oldest then total = total + tonumber(fields[j + 1]) end
+    end
+  end
+  out[i] = total
+end
+out[6] = (KEYS[6] ~= '') and redis.call('SCARD', KEYS[6]) or 0
+if KEYS[7] ~= '' then
+  local seen = redis.call('HMGET', KEYS[7], 'lat', 'lon', 'acc', 'asn', 'at')
+  for i = 1, 5 do out[6 + i] = seen[i] or '' end
+else
+  for i = 1, 5 do out[6 + i] = '' end
+end
+return out
+`;
+
+// KEYS: counter hashes (any number), then the accounts set ('' when none)
+// ARGV: bucketStart, windowMs, oldest, account
+const FAILURE_SCRIPT = `
+local n = #KEYS - 1
+for i = 1, n do
+  redis.call('HINCRBY', KEYS[i], ARGV[1], 1)
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  if redis.call('HLEN', KEYS[i]) > ${BUCKETS * 2} then
+    local fields = redis.call('HKEYS', KEYS[i])
+    for _, f in ipairs(fields) do
+      if tonumber(f) <= tonumber(ARGV[3]) then redis.call('HDEL', KEYS[i], f) end
+    end
+  end
+end
+local accounts = KEYS[#KEYS]
+if accounts ~= '' and ARGV[4] ~= '' then
+  if redis.call('SCARD', accounts) < ${MAX_ACCOUNTS_PER_IP} then redis.call('SADD', accounts, ARGV[4]) end
+  redis.call('PEXPIRE', accounts, ARGV[2])
+end
+return 1
+`;
+
+// KEYS: counter; ARGV: windowMs. A fixed window: the first hit sets the expiry.
+const RATE_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+`;
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Hash tag shared by every key of this policy, e.g. "default/quickstart". */
+  scope: string;
+  /** Fallback and write-through mirror. */
+  local: MemoryStateStore;
+  /** How long a request may wait for Redis before local state decides. */
+  commandTimeoutMs?: number;
+  onError?: (err: Error) => void;
+}
+
+type Scripted = Redis & {
+  rgRead(...args: (string | number)[]): Promise<(string | number)[]>;
+  rgFailure(...args: (string | number)[]): Promise<number>;
+  rgRate(...args: (string | number)[]): Promise<number>;
+};
+
+export class RedisStateStore implements StateStore {
+  private readonly redis: Scripted;
+  private readonly local: MemoryStateStore;
+  private scope: string;
+  private readonly onError: (err: Error) => void;
+  private pendingSeen = new Map<string, LastSeen>();
+  private flushScheduled = false;
+  /** Errors since start, for metrics. */
+  errors = 0;
+
+  constructor(options: RedisStoreOptions) {
+    this.local = options.local;
+    this.scope = options.scope;
+    this.onError = options.onError ?? (() => {});
+    const redisOptions: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 50,
+      connectTimeout: 2000,
+      enableAutoPipelining: true,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      lazyConnect: false,
+    };
+    const redis = new Redis(options.url, redisOptions);
+    redis.on('error', (err: Error) => this.onError(err));
+    redis.defineCommand('rgRead', { numberOfKeys: 7, lua: READ_SCRIPT });
+    redis.defineCommand('rgFailure', { lua: FAILURE_SCRIPT });
+    redis.defineCommand('rgRate', { numberOfKeys: 1, lua: RATE_SCRIPT });
+    this.redis = redis as Scripted;
+  }
+
+  /** Keys of a policy share one hash tag: one Cluster slot per policy. */
+  setScope(scope: string): void {
+    this.scope = scope;
+  }
+
+  get connected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  private key(suffix: string): string {
+    return `rg:{${this.scope}}:${suffix}`;
+  }
+
+  private failureKeys(ctx: RequestContext): { counters: string[]; accounts: string } {
+    const counters = [this.key(`f:ip:${ctx.client.ip}`), this.key('f:global')];
+    if (ctx.location.asn !== undefined) counters.push(this.key(`f:asn:${ctx.location.asn}`));
+    if (ctx.login) {
+      counters.push(this.key(`f:acct:${ctx.login.account}`));
+      if (ctx.login.credential) counters.push(this.key(`f:cred:${ctx.login.credential}`));
+    }
+    return { counters, accounts: ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '' };
+  }
+
+  read(ctx: RequestContext, needs: StateNeeds): StateSnapshot | Promise<StateSnapshot> {
+    if (needsNothing(needs)) return EMPTY_SNAPSHOT;
+    if (!this.connected) return { ...this.local.read(ctx, needs), degraded: true };
+    const login = needs.loginWindowMs !== undefined;
+    const keys = [
+      login ? this.key(`f:ip:${ctx.client.ip}`) : '',
+      login && ctx.location.asn !== undefined ? this.key(`f:asn:${ctx.location.asn}`) : '',
+      login && ctx.login ? this.key(`f:acct:${ctx.login.account}`) : '',
+      login && ctx.login?.credential ? this.key(`f:cred:${ctx.login.credential}`) : '',
+      login ? this.key('f:global') : '',
+      login && ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '',
+      needs.lastSeen && ctx.subject.id !== undefined ? this.key(`seen:${ctx.subject.id}`) : '',
+    ];
+    return this.redis.rgRead(...keys, ctx.now, needs.loginWindowMs ?? 0).then(
+      (r): StateSnapshot => {
+        const num = (v: string | number | undefined) => Number(v ?? 0);
+        const lastSeen =
+          r[10] === '' || r[10] === undefined
+            ? undefined
+            : {
+                latitude: num(r[6]),
+                longitude: num(r[7]),
+                accuracyKm: num(r[8]),
+                asn: r[9] === '' ? undefined : num(r[9]),
+                at: num(r[10]),
+              };
+        return {
+          loginFailures: {
+            ip: num(r[0]),
+            asn: num(r[1]),
+            account: num(r[2]),
+            credential: num(r[3]),
+            global: num(r[4]),
+            distinctAccountsPerIp: num(r[5]),
+          },
+          lastSeen,
+          degraded: false,
+        };
+      },
+      (err: Error) => {
+        this.errors++;
+        this.onError(err);
+        return { ...this.local.read(ctx, needs), degraded: true };
+      },
+    );
+  }
+
+  recordLoginFailure(ctx: RequestContext, windowMs: number): void {
+    this.local.recordLoginFailure(ctx, windowMs);
+    if (!this.connected) return;
+    const bucketMs = Math.max(1, Math.ceil(windowMs / BUCKETS));
+    const bucket = ctx.now - (ctx.now % bucketMs);
+    const { counters, accounts } = this.failureKeys(ctx);
+    // Sent at once, not batched: a failure must be visible to the sibling that sees the
+    // attacker's next attempt.
+    this.redis
+      .rgFailure(
+        counters.length + 1,
+        ...counters,
+        accounts,
+        bucket,
+        windowMs,
+        ctx.now - windowMs,
+        ctx.login?.account ?? '',
+      )
+      .catch((err: Error) => {
+        this.errors++;
+        this.onError(err);
+      });
+  }
+
+  recordSeen(subject: string, seen: LastSeen): void {
+    this.local.recordSeen(subject, seen);
+    this.pendingSeen.set(subject, seen);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushSeen());
+    }
+  }
+
+  /** Location updates are frequent: batched into one pipeline per tick, off the response path. */
+  private flushSeen(): void {
+    this.flushScheduled = false;
+    const batch = this.pendingSeen;
+    this.pendingSeen = new Map();
+    if (!this.connected || batch.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [subject, s] of batch) {
+      const key = this.key(`seen:${subject}`);
+      pipeline.hset(
+        key,
+        'lat',
+        s.latitude,
+        'lon',
+        s.longitude,
+        'acc',
+        s.accuracyKm,
+        'asn',
+        s.asn ?? '',
+        'at',
+        s.at,
+      );
+      pipeline.pexpire(key, SEEN_TTL_MS);
+    }
+    pipeline.exec().catch((err: Error) => {
+      this.errors++;
+      this.onError(err);
+    });
+  }
+
+  rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number> {
+    if (!this.connected) return this.local.rateLimitHit(key, windowMs, now);
+    const window = now - (now % windowMs);
+    return this.redis.rgRate(this.key(`rl:${key}:${window}`), windowMs).catch((err: Error) => {
+      this.errors++;
+      this.onError(err);
+      return this.local.rateLimitHit(key, windowMs, now);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.flushSeen();
+    this.redis.disconnect();
+  }
+}
