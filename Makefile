@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all test lint typecheck crds check-generated unit demo clean
+.PHONY: all test lint typecheck crds check-generated unit controlplane-tests tools controlplane-up controlplane-down demo clean
 
 all: test
 
@@ -13,7 +13,7 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 ## test: the one test command — lint, types, generated files, and every test tier
-test: $(NODE_MODULES_STAMP) lint typecheck check-generated unit
+test: $(NODE_MODULES_STAMP) lint typecheck check-generated unit controlplane-tests
 
 ## lint: biome lint and format check
 lint: $(NODE_MODULES_STAMP)
@@ -29,8 +29,24 @@ crds: $(NODE_MODULES_STAMP)
 check-generated: $(NODE_MODULES_STAMP)
 	node scripts/generate.ts --check
 
+## unit: tiers 1 and 2 — pure modules, and the enforcer as a real server with Redis and .mmdb data
 unit: $(NODE_MODULES_STAMP)
 	vitest run
+
+## controlplane-tests: tier 3 — CRDs, operator and chart against a real kube-apiserver + etcd
+controlplane-tests: $(NODE_MODULES_STAMP) tools
+	vitest run --config vitest.controlplane.config.ts
+
+## tools: build kube-apiserver, kubectl, etcd and helm from the Go module proxy (cached, pinned)
+tools:
+	test/controlplane/tools/build-tools.sh
+
+## controlplane-up: start a control plane for hand testing; prints the kubeconfig path last
+controlplane-up: $(NODE_MODULES_STAMP) tools
+	node test/controlplane/up.ts
+
+controlplane-down: $(NODE_MODULES_STAMP)
+	node test/controlplane/down.ts
 
 ## demo: the shop app, the enforcer on examples/quickstart.yaml, 20 s of users and attacks, a table
 demo: $(NODE_MODULES_STAMP)

@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.tmp/**'],
+    // *.cp.test.ts need a control plane: vitest.controlplane.config.ts runs them.
+    exclude: ['node_modules/**', '.tmp/**', '**/*.cp.test.ts'],
     // Two cores: component tests start real servers, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,

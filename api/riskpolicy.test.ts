@@ -109,3 +109,12 @@ describe('RiskPolicy schema', () => {
     expect(result.errors.map((e) => e.path)).toContain('apiVersion');
   });
 });
+
+describe('YAML as kubectl reads it', () => {
+  it('treats y/yes/on as booleans (YAML 1.1), so a policy that kubectl rejects is rejected here too', () => {
+    const text =
+      'apiVersion: riskgate.dev/v1alpha1\nkind: RiskPolicy\nmetadata: {name: a}\nspec:\n  selector: {}\n  authentication:\n    jwt:\n      - {name: a, issuer: x, audiences: [y], keysFile: k}\n';
+    const result = validateText(text, 'y.yaml');
+    expect(result.errors.map((e) => e.path)).toContain('spec.authentication.jwt[0].audiences[0]');
+  });
+});

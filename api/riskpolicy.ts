@@ -96,12 +96,28 @@ const clientIdentity = z
 // ---------------------------------------------------------------------------------------------
 // authentication: who the subject is.
 
+const jwkMember = z.string().max(4096).optional();
 const jwk = z
-  .looseObject({
+  .strictObject({
     kty: z.enum(['RSA', 'EC', 'OKP']),
     kid: z.string().max(256).optional(),
+    use: z.enum(['sig']).optional(),
+    alg: z.string().max(16).optional(),
+    n: jwkMember.describe('RSA modulus.'),
+    e: z.string().max(16).optional().describe('RSA exponent.'),
+    crv: z.enum(['P-256', 'P-384', 'P-521', 'Ed25519']).optional(),
+    x: z.string().max(256).optional(),
+    y: z.string().max(256).optional(),
+    // Private members are declared only so that the rule below can refuse them.
+    d: jwkMember.describe('Private: refused.'),
+    p: jwkMember.describe('Private: refused.'),
+    q: jwkMember.describe('Private: refused.'),
+    dp: jwkMember.describe('Private: refused.'),
+    dq: jwkMember.describe('Private: refused.'),
+    qi: jwkMember.describe('Private: refused.'),
+    k: jwkMember.describe('Symmetric: refused.'),
   })
-  .describe('A public JSON Web Key (RFC 7517). Private members are refused.');
+  .describe('A public JSON Web Key (RFC 7517). Private and symmetric members are refused.');
 
 const keySource = {
   jwksUri: z
@@ -126,11 +142,12 @@ const oneKeySource = {
   message: 'exactly one of jwksUri, keys or keysFile must be set',
   check: (v: KeySource) => [v.jwksUri, v.keys, v.keysFile].filter((x) => x !== undefined).length === 1,
 };
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const;
 const noPrivateKeys = {
-  cel: '!has(self.keys) || self.keys.all(k, !has(k.d) && !has(k.p) && !has(k.q) && !has(k.k))',
-  message: 'keys must be public keys: private members (d, p, q, k) are not allowed',
+  cel: `!has(self.keys) || self.keys.all(k, ${PRIVATE_MEMBERS.map((m) => `!has(k.${m})`).join(' && ')})`,
+  message: 'keys must be public keys: private members (d, p, q, dp, dq, qi, k) are not allowed',
   check: (v: KeySource) =>
-    (v.keys ?? []).every((k) => !['d', 'p', 'q', 'k'].some((m) => Object.hasOwn(k as object, m))),
+    (v.keys ?? []).every((k) => !PRIVATE_MEMBERS.some((m) => Object.hasOwn(k as object, m))),
 };
 
 const algorithm = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']);

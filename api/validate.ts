@@ -46,7 +46,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 export function validateText(text: string, file: string): ValidationResult {
   const result: ValidationResult = { policies: [], errors: [], skipped: 0 };
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  // YAML 1.1, as kubectl reads manifests: `on`, `yes` and `y` are booleans there too.
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, version: '1.1' });
   if (!Array.isArray(docs)) return result; // an empty stream
   docs.forEach((doc, index) => {
     const document = index + 1;
