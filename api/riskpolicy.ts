@@ -451,20 +451,29 @@ const signals = z
             .max(100)
             .default(15)
             .describe('Points for a device never seen for this subject.'),
-          posture: z
-            .strictObject({
-              issuer: z.string().min(1).max(2048),
-              header: z.string().max(64).default('x-device-posture'),
-              ...keySource,
-              requiredClaims: z
-                .record(z.string().max(128), z.string().max(256))
-                .default({})
-                .describe(
-                  'Claims the posture token must carry, compared as strings, e.g. compliant: "true".',
-                ),
-            })
-            .optional()
-            .describe('A signed device-posture token.'),
+          posture: withRules(
+            z
+              .strictObject({
+                issuer: z.string().min(1).max(2048).describe('Required `iss` of posture tokens.'),
+                header: z
+                  .string()
+                  .max(64)
+                  .default('x-device-posture')
+                  .describe('Header carrying the posture token. Default x-device-posture.'),
+                ...keySource,
+                algorithms: z.array(algorithm).min(1).max(9).default(['RS256', 'ES256', 'EdDSA']),
+                requiredClaims: z
+                  .record(z.string().max(128), z.string().max(256))
+                  .default({})
+                  .describe(
+                    'Claims the posture token must carry, compared as strings, e.g. compliant: "true".',
+                  ),
+              })
+              .describe(
+                'A signed device-posture token (e.g. from an MDM). Missing: half weight; invalid or non-compliant: full weight.',
+              ),
+            [oneKeySource, noPrivateKeys],
+          ).optional(),
         })
         .describe('Device identity and posture.'),
       [

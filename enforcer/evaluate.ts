@@ -12,6 +12,7 @@ import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { ANONYMOUS, type RequestContext, type Subject } from './context/request-context.ts';
 import { type Decision, decide, scoreOf } from './decision/decide.ts';
 import { UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
+import { identifyDevice, NO_DEVICE } from './identity/device.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
 import { parseRequestTarget, RequestTargetError } from './routing/request-target.ts';
 import type { Contribution } from './signals/signal.ts';
@@ -161,6 +162,9 @@ export async function evaluate(
     );
   }
 
+  let device = policy.device ? identifyDevice(policy.device, input.headers) : NO_DEVICE;
+  if (device instanceof Promise) device = await device;
+
   const ctx: RequestContext = {
     requestId: input.requestId,
     method: input.method,
@@ -170,6 +174,7 @@ export async function evaluate(
     location: policy.geo ? policy.geo.locate(client.ip, client.family) : UNKNOWN_LOCATION,
     route,
     subject,
+    device,
     userAgent: typeof input.headers['user-agent'] === 'string' ? input.headers['user-agent'] : '',
     login,
     now: input.now,
@@ -186,6 +191,7 @@ export async function evaluate(
     let snapshot: StateSnapshot | Promise<StateSnapshot> = deps.state.read(ctx, {
       loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
       lastSeen: policy.tracksVelocity && subject.id !== undefined,
+      device: subject.id !== undefined ? device.id : undefined,
     });
     if (snapshot instanceof Promise) snapshot = await snapshot;
     if (snapshot.degraded) {

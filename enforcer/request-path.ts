@@ -222,6 +222,14 @@ export function createRequestHandler(deps: RequestPathDeps) {
 
     // Outcome: an accepted request anchors the subject's location for geo-velocity; a failed
     // login feeds the credential-stuffing views.
+    if (
+      enforced === 'allow' &&
+      ctx.subject.id !== undefined &&
+      ctx.device.id !== undefined &&
+      policy.device
+    ) {
+      state.recordDevice(ctx.subject.id, ctx.device.id);
+    }
     const loc = ctx.location;
     if (
       policy.tracksVelocity &&

@@ -4,6 +4,7 @@
  */
 import type { JWTPayload } from 'jose';
 import type { ClientLocation } from '../geo/geo-lookup.ts';
+import type { DeviceContext } from '../identity/device.ts';
 import type { CompiledRoute } from '../policy/compiled-policy.ts';
 import type { ClientAddress } from './client-ip.ts';
 
@@ -39,6 +40,7 @@ export interface RequestContext {
   location: ClientLocation;
   route: CompiledRoute;
   subject: Subject;
+  device: DeviceContext;
   userAgent: string;
   login: LoginAttempt | undefined;
   /** Epoch ms at arrival. */

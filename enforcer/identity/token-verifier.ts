@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 export interface TokenIssuer {
   name: string;
   issuer: string;
+  /** Accepted `aud` values; empty means the token type has no audience (posture tokens). */
   audiences: string[];
   algorithms: string[];
   clockToleranceSeconds: number;
@@ -113,17 +114,17 @@ export class TokenVerifier {
     try {
       const { payload } = await jwtVerify(token, issuer.keys, {
         issuer: issuer.issuer,
-        audience: issuer.audiences,
+        ...(issuer.audiences.length > 0 ? { audience: issuer.audiences } : {}),
         algorithms: issuer.algorithms,
         clockTolerance: issuer.clockToleranceSeconds,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: issuer.audiences.length > 0 ? ['exp', 'sub'] : ['exp'],
       });
       const now = Date.now();
       const expMs = (payload.exp ?? 0) * 1000 + issuer.clockToleranceSeconds * 1000;
       return {
         ok: true,
         issuer: issuer.name,
-        subject: String(payload.sub),
+        subject: String(payload.sub ?? ''),
         claims: payload,
         scopes: scopesOf(payload, issuer.scopeClaim),
         validUntil: Math.min(expMs, now + MAX_POSITIVE_TTL_MS),

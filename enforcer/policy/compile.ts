@@ -13,11 +13,13 @@ import { thresholdsFor } from '../decision/thresholds.ts';
 import { FeedSource } from '../feeds/feed-source.ts';
 import { asnDatabase, cityDatabase, GeoLookup } from '../geo/geo-lookup.ts';
 import { type ApiKeyEntry, ApiKeyStore, parseApiKeyLines } from '../identity/api-keys.ts';
+import type { DeviceSettings } from '../identity/device.ts';
 import { buildKeyLookup } from '../identity/key-source.ts';
 import { type TokenIssuer, TokenVerifier } from '../identity/token-verifier.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
 import { RouteTable } from '../routing/route-table.ts';
 import { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
+import { DeviceSignal } from '../signals/device.ts';
 import { GeoVelocitySignal } from '../signals/geo-velocity.ts';
 import { GeoIpSignal } from '../signals/geoip.ts';
 import { IpReputationSignal } from '../signals/ip-reputation.ts';
@@ -173,6 +175,40 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
   }
   if (velocity) signals.push(new GeoVelocitySignal(velocity.weight, velocity.maxSpeedKmh));
 
+  let device: DeviceSettings | undefined;
+  const deviceSpec = spec.signals.device;
+  if (deviceSpec) {
+    let posture: DeviceSettings['posture'];
+    if (deviceSpec.posture) {
+      const p = deviceSpec.posture;
+      try {
+        posture = {
+          header: p.header.toLowerCase(),
+          requiredClaims: Object.entries(p.requiredClaims),
+          verifier: new TokenVerifier([
+            {
+              name: 'posture',
+              issuer: p.issuer,
+              audiences: [],
+              algorithms: p.algorithms,
+              clockToleranceSeconds: 30,
+              scopeClaim: 'scope',
+              keys: await buildKeyLookup(p, baseDir),
+            },
+          ]),
+        };
+      } catch (err) {
+        throw at('spec.signals.device.posture', err);
+      }
+    }
+    device = {
+      idHeader: deviceSpec.idHeader?.toLowerCase(),
+      idCookie: deviceSpec.idCookie,
+      posture,
+    };
+    signals.push(new DeviceSignal(deviceSpec.weight, deviceSpec.newDevicePenalty));
+  }
+
   let credentialStuffing: CredentialStuffingSignal | undefined;
   const cs = spec.signals.credentialStuffing;
   if (cs) {
@@ -202,6 +238,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     signals,
     geo,
     tracksVelocity: velocity !== undefined,
+    device,
     credentialStuffing,
     feeds,
     allowCidrs: IpRangeSet.from(spec.allowList.cidrs),

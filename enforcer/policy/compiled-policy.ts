@@ -7,6 +7,7 @@ import type { Thresholds } from '../decision/thresholds.ts';
 import type { FeedSource } from '../feeds/feed-source.ts';
 import type { GeoLookup } from '../geo/geo-lookup.ts';
 import type { ApiKeyStore } from '../identity/api-keys.ts';
+import type { DeviceSettings } from '../identity/device.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
 import type { RouteTable } from '../routing/route-table.ts';
@@ -56,6 +57,8 @@ export interface CompiledPolicy {
   geo: GeoLookup | undefined;
   /** Whether accepted requests move a subject's last-seen location (geo-velocity). */
   tracksVelocity: boolean;
+  /** Device identity and posture, when the device signal is on. */
+  device: DeviceSettings | undefined;
   credentialStuffing: CredentialStuffingSignal | undefined;
   feeds: readonly FeedSource[];
   allowCidrs: IpRangeSet;

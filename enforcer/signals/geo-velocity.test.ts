@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RequestContext } from '../context/request-context.ts';
 import { ANONYMOUS } from '../context/request-context.ts';
 import { type ClientLocation, UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
+import { NO_DEVICE } from '../identity/device.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import { GeoVelocitySignal, greatCircleKm } from './geo-velocity.ts';
 import type { Contribution } from './signal.ts';
@@ -34,6 +35,7 @@ function ctxAt(location: ClientLocation, now: number): RequestContext {
     location,
     route: {} as RequestContext['route'],
     subject: { ...ANONYMOUS, kind: 'token', id: 'alice' },
+    device: NO_DEVICE,
     userAgent: '',
     login: undefined,
     now,

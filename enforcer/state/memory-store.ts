@@ -14,12 +14,30 @@ import {
 
 const MAX_KEYS = 100_000;
 const MAX_ACCOUNTS_PER_IP = 256;
+export const MAX_DEVICES_PER_SUBJECT = 32;
 
 /** Bounded in-memory state for one enforcer process. */
 export class MemoryStateStore implements StateStore {
   private readonly windows = new Map<number, SlidingWindowCounter>();
   private readonly accountsByIp = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 60 * 60_000 });
   private readonly seen = new LRUCache<string, LastSeen>({ max: MAX_KEYS, ttl: 7 * 24 * 60 * 60_000 });
+  private readonly devices = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 90 * 24 * 60 * 60_000 });
+
+  recordDevice(subject: string, device: string): void {
+    let known = this.devices.get(subject);
+    if (!known) {
+      known = new Set();
+      this.devices.set(subject, known);
+    }
+    if (known.size < MAX_DEVICES_PER_SUBJECT) known.add(device);
+  }
+
+  private deviceState(subject: string | undefined, device: string | undefined): StateSnapshot['device'] {
+    if (subject === undefined || device === undefined) return undefined;
+    const known = this.devices.get(subject);
+    if (!known || known.size === 0) return 'first';
+    return known.has(device) ? 'known' : 'new';
+  }
 
   private counter(windowMs: number): SlidingWindowCounter {
     let c = this.windows.get(windowMs);
@@ -36,6 +54,7 @@ export class MemoryStateStore implements StateStore {
       loginFailures:
         needs.loginWindowMs === undefined ? NO_FAILURES : this.loginFailures(ctx, needs.loginWindowMs),
       lastSeen: needs.lastSeen && ctx.subject.id !== undefined ? this.seen.get(ctx.subject.id) : undefined,
+      device: this.deviceState(ctx.subject.id, needs.device),
       degraded: false,
     };
   }

@@ -12,7 +12,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RequestContext } from '../context/request-context.ts';
-import type { MemoryStateStore } from './memory-store.ts';
+import { MAX_DEVICES_PER_SUBJECT, type MemoryStateStore } from './memory-store.ts';
 import {
   EMPTY_SNAPSHOT,
   type LastSeen,
@@ -24,11 +24,13 @@ import {
 
 const BUCKETS = 10;
 const SEEN_TTL_MS = 7 * 24 * 60 * 60_000;
+const DEVICES_TTL_MS = 90 * 24 * 60 * 60_000;
 const MAX_ACCOUNTS_PER_IP = 256;
 
-// KEYS: ip, asn, account, credential, global, accountsOfIp, seen ('' when not needed)
-// ARGV: now, windowMs
-// Returns: [ip, asn, account, credential, global, distinctAccounts, lat, lon, acc, seenAsn, at]
+// KEYS: ip, asn, account, credential, global, accountsOfIp, seen, devices ('' when not needed)
+// ARGV: now, windowMs, deviceId
+// Returns: [ip, asn, account, credential, global, distinctAccounts, lat, lon, acc, seenAsn, at,
+//           deviceIsKnown, knownDeviceCount]
 const READ_SCRIPT = `
 local now = tonumber(ARGV[1])
 local oldest = now - tonumber(ARGV[2])
@@ -49,6 +51,13 @@ if KEYS[7] ~= '' then
   for i = 1, 5 do out[6 + i] = seen[i] or '' end
 else
   for i = 1, 5 do out[6 + i] = '' end
+end
+if KEYS[8] ~= '' then
+  out[12] = redis.call('SISMEMBER', KEYS[8], ARGV[3])
+  out[13] = redis.call('SCARD', KEYS[8])
+else
+  out[12] = 0
+  out[13] = 0
 end
 return out
 `;
@@ -105,6 +114,7 @@ export class RedisStateStore implements StateStore {
   private scope: string;
   private readonly onError: (err: Error) => void;
   private pendingSeen = new Map<string, LastSeen>();
+  private pendingDevices = new Map<string, [string, string]>();
   private flushScheduled = false;
   /** Errors since start, for metrics. */
   errors = 0;
@@ -124,7 +134,7 @@ export class RedisStateStore implements StateStore {
     };
     const redis = new Redis(options.url, redisOptions);
     redis.on('error', (err: Error) => this.onError(err));
-    redis.defineCommand('rgRead', { numberOfKeys: 7, lua: READ_SCRIPT });
+    redis.defineCommand('rgRead', { numberOfKeys: 8, lua: READ_SCRIPT });
     redis.defineCommand('rgFailure', { lua: FAILURE_SCRIPT });
     redis.defineCommand('rgRate', { numberOfKeys: 1, lua: RATE_SCRIPT });
     this.redis = redis as Scripted;
@@ -165,8 +175,9 @@ export class RedisStateStore implements StateStore {
       login ? this.key('f:global') : '',
       login && ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '',
       needs.lastSeen && ctx.subject.id !== undefined ? this.key(`seen:${ctx.subject.id}`) : '',
+      needs.device !== undefined && ctx.subject.id !== undefined ? this.key(`dev:${ctx.subject.id}`) : '',
     ];
-    return this.redis.rgRead(...keys, ctx.now, needs.loginWindowMs ?? 0).then(
+    return this.redis.rgRead(...keys, ctx.now, needs.loginWindowMs ?? 0, needs.device ?? '').then(
       (r): StateSnapshot => {
         const num = (v: string | number | undefined) => Number(v ?? 0);
         const lastSeen =
@@ -189,6 +200,8 @@ export class RedisStateStore implements StateStore {
             distinctAccountsPerIp: num(r[5]),
           },
           lastSeen,
+          device:
+            keys[7] === '' ? undefined : num(r[11]) === 1 ? 'known' : num(r[12]) === 0 ? 'first' : 'new',
           degraded: false,
         };
       },
@@ -227,19 +240,42 @@ export class RedisStateStore implements StateStore {
   recordSeen(subject: string, seen: LastSeen): void {
     this.local.recordSeen(subject, seen);
     this.pendingSeen.set(subject, seen);
+    this.scheduleFlush();
+  }
+
+  recordDevice(subject: string, device: string): void {
+    this.local.recordDevice(subject, device);
+    this.pendingDevices.set(`${subject}\u0000${device}`, [subject, device]);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flushSeen());
     }
   }
 
-  /** Location updates are frequent: batched into one pipeline per tick, off the response path. */
+  /** Location and device updates are frequent: one pipeline per tick, off the response path. */
   private flushSeen(): void {
     this.flushScheduled = false;
     const batch = this.pendingSeen;
+    const devices = this.pendingDevices;
     this.pendingSeen = new Map();
-    if (!this.connected || batch.size === 0) return;
+    this.pendingDevices = new Map();
+    if (!this.connected || (batch.size === 0 && devices.size === 0)) return;
     const pipeline = this.redis.pipeline();
+    for (const [subject, device] of devices.values()) {
+      const key = this.key(`dev:${subject}`);
+      pipeline.eval(
+        `if redis.call('SCARD', KEYS[1]) < ${MAX_DEVICES_PER_SUBJECT} then redis.call('SADD', KEYS[1], ARGV[1]) end
+         redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1`,
+        1,
+        key,
+        device,
+        DEVICES_TTL_MS,
+      );
+    }
     for (const [subject, s] of batch) {
       const key = this.key(`seen:${subject}`);
       pipeline.hset(

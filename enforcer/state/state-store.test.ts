@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server.ts';
 import { ANONYMOUS, type RequestContext } from '../context/request-context.ts';
 import { UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
+import { NO_DEVICE } from '../identity/device.ts';
 import { MemoryStateStore } from './memory-store.ts';
 import { RedisStateStore } from './redis-store.ts';
 import type { StateStore } from './state-store.ts';
@@ -53,6 +54,7 @@ function ctx(
     location: { ...UNKNOWN_LOCATION, asn },
     route: {} as RequestContext['route'],
     subject: subject ? { ...ANONYMOUS, kind: 'token', id: subject } : ANONYMOUS,
+    device: NO_DEVICE,
     userAgent: '',
     login: account ? { account, credential: `${account}-pw` } : undefined,
     now,
@@ -112,6 +114,18 @@ describe.each(stores)('%s state store', (_name, make) => {
     });
     expect((await store.read(ctx('10.0.0.1', undefined, T0, 'erin'), needs)).lastSeen?.asn).toBeUndefined();
     expect((await store.read(ctx('10.0.0.1', undefined, T0, 'nobody'), needs)).lastSeen).toBeUndefined();
+  });
+
+  it("knows a subject's devices: first, known, new", async () => {
+    const needs = (device: string) => ({ loginWindowMs: undefined, lastSeen: false, device });
+    const read = async (subject: string, device: string) =>
+      (await store.read(ctx('10.0.0.1', undefined, T0, subject), needs(device))).device;
+    expect(await read('gina', 'laptop-1')).toBe('first');
+    store.recordDevice('gina', 'laptop-1');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await read('gina', 'laptop-1')).toBe('known');
+    expect(await read('gina', 'phone-9')).toBe('new');
+    expect(await read('hank', 'laptop-1')).toBe('first');
   });
 
   it('rate-limits in a window', async () => {

@@ -40,11 +40,15 @@ export interface StateNeeds {
   loginWindowMs: number | undefined;
   /** Whether the subject's last location is needed. */
   lastSeen: boolean;
+  /** The device id to check against the subject's known devices. */
+  device?: string | undefined;
 }
 
 export interface StateSnapshot {
   loginFailures: LoginFailureCounts;
   lastSeen: LastSeen | undefined;
+  /** 'first' when the subject has no known device yet. */
+  device: 'known' | 'new' | 'first' | undefined;
   /** True when shared state was needed and could not be read: local state stood in. */
   degraded: boolean;
 }
@@ -52,11 +56,12 @@ export interface StateSnapshot {
 export const EMPTY_SNAPSHOT: StateSnapshot = Object.freeze({
   loginFailures: NO_FAILURES,
   lastSeen: undefined,
+  device: undefined,
   degraded: false,
 });
 
 export function needsNothing(needs: StateNeeds): boolean {
-  return needs.loginWindowMs === undefined && !needs.lastSeen;
+  return needs.loginWindowMs === undefined && !needs.lastSeen && needs.device === undefined;
 }
 
 export interface StateStore {
@@ -64,6 +69,8 @@ export interface StateStore {
   read(ctx: RequestContext, needs: StateNeeds): StateSnapshot | Promise<StateSnapshot>;
   recordLoginFailure(ctx: RequestContext, windowMs: number): void;
   recordSeen(subject: string, seen: LastSeen): void;
+  /** Remembers a device as known for a subject (bounded per subject). */
+  recordDevice(subject: string, device: string): void;
   /** Counts one request against `key` and returns the count in the window. */
   rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number>;
   close(): Promise<void>;
