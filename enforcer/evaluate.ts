@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ProblemCode } from './actions/problem.ts';
 import { difficultyFor, POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
 import { stepUpSatisfied } from './actions/step-up.ts';
+import type { SubjectProfile } from './behaviour/profile.ts';
 import { ForwardedHeaderError } from './context/client-ip.ts';
 import { identify, unmetRequirement } from './context/identify.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
@@ -59,6 +60,8 @@ export interface Scored {
   shadowReasons: string[];
   /** Shared state was unavailable and local state decided (failMode open). */
   degraded: boolean;
+  /** The subject's behaviour profile as read, to learn from once the app has answered. */
+  profile: SubjectProfile | undefined;
   body: Buffer | undefined;
 }
 
@@ -186,12 +189,14 @@ export async function evaluate(
     (subject.id !== undefined && policy.allowSubjects.has(subject.id));
   const contributions: Contribution[] = [];
   let degraded = false;
+  let profile: SubjectProfile | undefined;
   if (!allowListed) {
     // One read of everything the signals need: at most one round trip to shared state.
     let snapshot: StateSnapshot | Promise<StateSnapshot> = deps.state.read(ctx, {
       loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
       lastSeen: policy.tracksVelocity && subject.id !== undefined,
       device: subject.id !== undefined ? device.id : undefined,
+      profile: policy.behaviour !== undefined && subject.id !== undefined,
     });
     if (snapshot instanceof Promise) snapshot = await snapshot;
     if (snapshot.degraded) {
@@ -201,6 +206,7 @@ export async function evaluate(
       }
     }
     for (const signal of policy.signals) signal.evaluate(ctx, snapshot, contributions);
+    profile = snapshot.profile;
   }
   const score = scoreOf(contributions);
   const decision: Decision = allowListed ? 'allow' : decide(score, route.thresholds);
@@ -248,6 +254,7 @@ export async function evaluate(
     powDifficulty,
     shadowReasons,
     degraded,
+    profile,
     body,
   };
 }

@@ -11,6 +11,7 @@ import type { Decision } from './decision/decide.ts';
 import { evaluate, type Scored } from './evaluate.ts';
 import type { DecisionLog, DecisionRecord } from './observability/decision-log.ts';
 import type { EnforcerMetrics } from './observability/metrics.ts';
+import { recordOutcome } from './outcome/record-outcome.ts';
 import type { CompiledPolicy } from './policy/compiled-policy.ts';
 import type { Upstream } from './proxy/upstream.ts';
 import type { StateStore } from './state/state-store.ts';
@@ -220,34 +221,13 @@ export function createRequestHandler(deps: RequestPathDeps) {
       result.headersMs / 1000,
     );
 
-    // Outcome: an accepted request anchors the subject's location for geo-velocity; a failed
-    // login feeds the credential-stuffing views.
-    if (
-      enforced === 'allow' &&
-      ctx.subject.id !== undefined &&
-      ctx.device.id !== undefined &&
-      policy.device
-    ) {
-      state.recordDevice(ctx.subject.id, ctx.device.id);
-    }
-    const loc = ctx.location;
-    if (
-      policy.tracksVelocity &&
-      enforced === 'allow' &&
-      ctx.subject.id !== undefined &&
-      !Number.isNaN(loc.latitude)
-    ) {
-      state.recordSeen(ctx.subject.id, {
-        latitude: loc.latitude,
-        longitude: loc.longitude,
-        accuracyKm: loc.accuracyKm,
-        asn: loc.asn,
-        at: ctx.now,
-      });
-    }
-    const stuffing = policy.credentialStuffing;
-    if (ctx.route.login && stuffing && ctx.route.login.failureStatuses.has(result.status)) {
-      state.recordLoginFailure(ctx, stuffing.settings.windowMs);
-    }
+    // 6. Outcome.
+    recordOutcome(
+      policy,
+      evaluation,
+      enforced,
+      { status: result.status, bytes: Number(reply.getHeader('content-length') ?? 0) },
+      state,
+    );
   };
 }

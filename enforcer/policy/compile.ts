@@ -18,6 +18,7 @@ import { buildKeyLookup } from '../identity/key-source.ts';
 import { type TokenIssuer, TokenVerifier } from '../identity/token-verifier.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
 import { RouteTable } from '../routing/route-table.ts';
+import { BehaviourSignal } from '../signals/behaviour.ts';
 import { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
 import { DeviceSignal } from '../signals/device.ts';
 import { GeoVelocitySignal } from '../signals/geo-velocity.ts';
@@ -209,6 +210,19 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     signals.push(new DeviceSignal(deviceSpec.weight, deviceSpec.newDevicePenalty));
   }
 
+  let behaviour: BehaviourSignal | undefined;
+  const b = spec.signals.behaviour;
+  if (b) {
+    // The population baseline survives a policy reload: it is the enforcer's experience.
+    behaviour = new BehaviourSignal(
+      b.weight,
+      parseDuration(b.window),
+      b.sensitivity,
+      options.previous?.behaviour?.population,
+    );
+    signals.push(behaviour);
+  }
+
   let credentialStuffing: CredentialStuffingSignal | undefined;
   const cs = spec.signals.credentialStuffing;
   if (cs) {
@@ -239,6 +253,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     geo,
     tracksVelocity: velocity !== undefined,
     device,
+    behaviour,
     credentialStuffing,
     feeds,
     allowCidrs: IpRangeSet.from(spec.allowList.cidrs),

@@ -11,6 +11,7 @@ import type { DeviceSettings } from '../identity/device.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
 import type { RouteTable } from '../routing/route-table.ts';
+import type { BehaviourSignal } from '../signals/behaviour.ts';
 import type { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
 import type { Signal } from '../signals/signal.ts';
 
@@ -57,6 +58,8 @@ export interface CompiledPolicy {
   geo: GeoLookup | undefined;
   /** Whether accepted requests move a subject's last-seen location (geo-velocity). */
   tracksVelocity: boolean;
+  /** Behaviour baselines, when the behaviour signal is on. */
+  behaviour: BehaviourSignal | undefined;
   /** Device identity and posture, when the device signal is on. */
   device: DeviceSettings | undefined;
   credentialStuffing: CredentialStuffingSignal | undefined;

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { SubjectProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
 import { SlidingWindowCounter } from './sliding-window.ts';
 import {
@@ -22,6 +23,12 @@ export class MemoryStateStore implements StateStore {
   private readonly accountsByIp = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 60 * 60_000 });
   private readonly seen = new LRUCache<string, LastSeen>({ max: MAX_KEYS, ttl: 7 * 24 * 60 * 60_000 });
   private readonly devices = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 90 * 24 * 60 * 60_000 });
+
+  private readonly profiles = new LRUCache<string, SubjectProfile>({ max: MAX_KEYS, ttlAutopurge: false });
+
+  recordProfile(subject: string, profile: SubjectProfile, ttlMs: number): void {
+    this.profiles.set(subject, profile, { ttl: ttlMs });
+  }
 
   recordDevice(subject: string, device: string): void {
     let known = this.devices.get(subject);
@@ -55,6 +62,7 @@ export class MemoryStateStore implements StateStore {
         needs.loginWindowMs === undefined ? NO_FAILURES : this.loginFailures(ctx, needs.loginWindowMs),
       lastSeen: needs.lastSeen && ctx.subject.id !== undefined ? this.seen.get(ctx.subject.id) : undefined,
       device: this.deviceState(ctx.subject.id, needs.device),
+      profile: needs.profile && ctx.subject.id !== undefined ? this.profiles.get(ctx.subject.id) : undefined,
       degraded: false,
     };
   }

@@ -11,6 +11,7 @@
  * at most ~10 bucket fields, ~250 bytes, kept one window.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import type { SubjectProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
 import { MAX_DEVICES_PER_SUBJECT, type MemoryStateStore } from './memory-store.ts';
 import {
@@ -27,10 +28,10 @@ const SEEN_TTL_MS = 7 * 24 * 60 * 60_000;
 const DEVICES_TTL_MS = 90 * 24 * 60 * 60_000;
 const MAX_ACCOUNTS_PER_IP = 256;
 
-// KEYS: ip, asn, account, credential, global, accountsOfIp, seen, devices ('' when not needed)
+// KEYS: ip, asn, account, credential, global, accountsOfIp, seen, devices, profile ('' when not needed)
 // ARGV: now, windowMs, deviceId
 // Returns: [ip, asn, account, credential, global, distinctAccounts, lat, lon, acc, seenAsn, at,
-//           deviceIsKnown, knownDeviceCount]
+//           deviceIsKnown, knownDeviceCount, profileJson]
 const READ_SCRIPT = `
 local now = tonumber(ARGV[1])
 local oldest = now - tonumber(ARGV[2])
@@ -59,6 +60,7 @@ else
   out[12] = 0
   out[13] = 0
 end
+out[14] = (KEYS[9] ~= '') and (redis.call('GET', KEYS[9]) or '') or ''
 return out
 `;
 
@@ -91,6 +93,15 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `;
 
+function parseProfile(value: string | number | undefined): SubjectProfile | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  try {
+    return JSON.parse(value) as SubjectProfile;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RedisStoreOptions {
   url: string;
   /** Hash tag shared by every key of this policy, e.g. "default/quickstart". */
@@ -115,6 +126,7 @@ export class RedisStateStore implements StateStore {
   private readonly onError: (err: Error) => void;
   private pendingSeen = new Map<string, LastSeen>();
   private pendingDevices = new Map<string, [string, string]>();
+  private pendingProfiles = new Map<string, [SubjectProfile, number]>();
   private flushScheduled = false;
   /** Errors since start, for metrics. */
   errors = 0;
@@ -134,7 +146,7 @@ export class RedisStateStore implements StateStore {
     };
     const redis = new Redis(options.url, redisOptions);
     redis.on('error', (err: Error) => this.onError(err));
-    redis.defineCommand('rgRead', { numberOfKeys: 8, lua: READ_SCRIPT });
+    redis.defineCommand('rgRead', { numberOfKeys: 9, lua: READ_SCRIPT });
     redis.defineCommand('rgFailure', { lua: FAILURE_SCRIPT });
     redis.defineCommand('rgRate', { numberOfKeys: 1, lua: RATE_SCRIPT });
     this.redis = redis as Scripted;
@@ -176,6 +188,7 @@ export class RedisStateStore implements StateStore {
       login && ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '',
       needs.lastSeen && ctx.subject.id !== undefined ? this.key(`seen:${ctx.subject.id}`) : '',
       needs.device !== undefined && ctx.subject.id !== undefined ? this.key(`dev:${ctx.subject.id}`) : '',
+      needs.profile && ctx.subject.id !== undefined ? this.key(`prof:${ctx.subject.id}`) : '',
     ];
     return this.redis.rgRead(...keys, ctx.now, needs.loginWindowMs ?? 0, needs.device ?? '').then(
       (r): StateSnapshot => {
@@ -202,6 +215,7 @@ export class RedisStateStore implements StateStore {
           lastSeen,
           device:
             keys[7] === '' ? undefined : num(r[11]) === 1 ? 'known' : num(r[12]) === 0 ? 'first' : 'new',
+          profile: parseProfile(r[13]),
           degraded: false,
         };
       },
@@ -243,6 +257,12 @@ export class RedisStateStore implements StateStore {
     this.scheduleFlush();
   }
 
+  recordProfile(subject: string, profile: SubjectProfile, ttlMs: number): void {
+    this.local.recordProfile(subject, profile, ttlMs);
+    this.pendingProfiles.set(subject, [profile, ttlMs]);
+    this.scheduleFlush();
+  }
+
   recordDevice(subject: string, device: string): void {
     this.local.recordDevice(subject, device);
     this.pendingDevices.set(`${subject}\u0000${device}`, [subject, device]);
@@ -261,10 +281,17 @@ export class RedisStateStore implements StateStore {
     this.flushScheduled = false;
     const batch = this.pendingSeen;
     const devices = this.pendingDevices;
+    const profiles = this.pendingProfiles;
     this.pendingSeen = new Map();
     this.pendingDevices = new Map();
-    if (!this.connected || (batch.size === 0 && devices.size === 0)) return;
+    this.pendingProfiles = new Map();
+    if (!this.connected || (batch.size === 0 && devices.size === 0 && profiles.size === 0)) return;
     const pipeline = this.redis.pipeline();
+    // Last writer wins: siblings learning the same subject at once each lose a little, which a
+    // baseline can afford; a lock per request could not.
+    for (const [subject, [profile, ttl]] of profiles) {
+      pipeline.set(this.key(`prof:${subject}`), JSON.stringify(profile), 'PX', ttl);
+    }
     for (const [subject, device] of devices.values()) {
       const key = this.key(`dev:${subject}`);
       pipeline.eval(

@@ -4,6 +4,7 @@
  * The in-memory store serves standalone enforcers and is the fallback when shared state is
  * unavailable.
  */
+import type { SubjectProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
 
 export interface LoginFailureCounts {
@@ -42,6 +43,8 @@ export interface StateNeeds {
   lastSeen: boolean;
   /** The device id to check against the subject's known devices. */
   device?: string | undefined;
+  /** Whether the subject's behaviour profile is needed. */
+  profile?: boolean;
 }
 
 export interface StateSnapshot {
@@ -49,6 +52,8 @@ export interface StateSnapshot {
   lastSeen: LastSeen | undefined;
   /** 'first' when the subject has no known device yet. */
   device: 'known' | 'new' | 'first' | undefined;
+  /** The subject's learned behaviour; undefined when new or not needed. */
+  profile: SubjectProfile | undefined;
   /** True when shared state was needed and could not be read: local state stood in. */
   degraded: boolean;
 }
@@ -57,11 +62,12 @@ export const EMPTY_SNAPSHOT: StateSnapshot = Object.freeze({
   loginFailures: NO_FAILURES,
   lastSeen: undefined,
   device: undefined,
+  profile: undefined,
   degraded: false,
 });
 
 export function needsNothing(needs: StateNeeds): boolean {
-  return needs.loginWindowMs === undefined && !needs.lastSeen && needs.device === undefined;
+  return needs.loginWindowMs === undefined && !needs.lastSeen && needs.device === undefined && !needs.profile;
 }
 
 export interface StateStore {
@@ -69,6 +75,8 @@ export interface StateStore {
   read(ctx: RequestContext, needs: StateNeeds): StateSnapshot | Promise<StateSnapshot>;
   recordLoginFailure(ctx: RequestContext, windowMs: number): void;
   recordSeen(subject: string, seen: LastSeen): void;
+  /** Stores a subject's updated behaviour profile; it expires after `ttlMs` without use. */
+  recordProfile(subject: string, profile: SubjectProfile, ttlMs: number): void;
   /** Remembers a device as known for a subject (bounded per subject). */
   recordDevice(subject: string, device: string): void;
   /** Counts one request against `key` and returns the count in the window. */
