@@ -386,9 +386,11 @@ describe('credential stuffing', () => {
       codes.push(res.headers['content-type']?.includes('problem') ? res.json().code : String(res.status));
     }
     // The app sees the first attempts; once the account view fires (account names are
-    // normalised, so case games do not help), attempts must prove work and stop reaching it.
+    // normalised, so case games do not help), the next attempt must prove work, and attempts
+    // that keep coming — blocked ones count too — are denied.
     expect(codes.slice(0, 3)).toEqual(['401', '401', '401']);
-    expect(codes.slice(3)).toEqual(Array(5).fill('RG_ERR_PROOF_OF_WORK_REQUIRED'));
+    expect(codes[3]).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
+    expect(codes.slice(4)).toEqual(Array(4).fill('RG_ERR_DENIED'));
     expect(upstream.requests).toHaveLength(3);
     expect(upstream.requests[0]!.body.toString()).toContain('guess-0');
     const other = await send('/login', {

@@ -177,6 +177,7 @@ export async function evaluate(
     location: policy.geo ? policy.geo.locate(client.ip, client.family) : UNKNOWN_LOCATION,
     route,
     subject,
+    riskSubject: subject.id ?? login?.account,
     device,
     userAgent: typeof input.headers['user-agent'] === 'string' ? input.headers['user-agent'] : '',
     login,
@@ -194,9 +195,9 @@ export async function evaluate(
     // One read of everything the signals need: at most one round trip to shared state.
     let snapshot: StateSnapshot | Promise<StateSnapshot> = deps.state.read(ctx, {
       loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
-      lastSeen: policy.tracksVelocity && subject.id !== undefined,
-      device: subject.id !== undefined ? device.id : undefined,
-      profile: policy.behaviour !== undefined && subject.id !== undefined,
+      lastSeen: policy.tracksVelocity && ctx.riskSubject !== undefined,
+      device: ctx.riskSubject !== undefined ? device.id : undefined,
+      profile: policy.behaviour !== undefined && ctx.riskSubject !== undefined,
     });
     if (snapshot instanceof Promise) snapshot = await snapshot;
     if (snapshot.degraded) {

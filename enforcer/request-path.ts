@@ -24,6 +24,7 @@ export interface RequestPathDeps {
   log: DecisionLog;
   pow: ProofOfWork;
   logins: LoginAttemptReader;
+  clock: () => number;
 }
 
 declare module 'fastify' {
@@ -142,7 +143,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
           socketAddress: raw.socket.remoteAddress,
           headers: raw.headers,
           readBody: () => readBody(raw),
-          now: Date.now(),
+          now: deps.clock(),
         },
         deps,
       );
@@ -198,6 +199,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     const answered = enforced === 'allow' ? undefined : await act(policy, evaluation, enforced, reply, deps);
     if (answered) {
       record.action = answered;
+      recordOutcome(policy, evaluation, enforced, { status: 0, bytes: 0, blocked: true }, state);
       return;
     }
 
@@ -226,7 +228,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
       policy,
       evaluation,
       enforced,
-      { status: result.status, bytes: Number(reply.getHeader('content-length') ?? 0) },
+      { status: result.status, bytes: Number(reply.getHeader('content-length') ?? 0), blocked: false },
       state,
     );
   };

@@ -40,6 +40,12 @@ export interface RequestContext {
   location: ClientLocation;
   route: CompiledRoute;
   subject: Subject;
+  /**
+   * Whose history the signals consult: the subject, or on a login route the account being
+   * tried (so a takeover is judged against the account owner's usual places and devices).
+   * Assumes the identity provider's `sub` is the login account.
+   */
+  riskSubject: string | undefined;
   device: DeviceContext;
   userAgent: string;
   login: LoginAttempt | undefined;

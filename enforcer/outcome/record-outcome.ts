@@ -12,9 +12,11 @@ import { featuresOf } from '../signals/behaviour.ts';
 import type { StateStore } from '../state/state-store.ts';
 
 export interface Answer {
-  /** The app's status, or 0 when it could not be reached. */
+  /** The app's status, or 0 when it did not answer (blocked by us, or unreachable). */
   status: number;
   bytes: number;
+  /** True when the enforcer answered itself (challenge, restrict, deny). */
+  blocked: boolean;
 }
 
 export function recordOutcome(
@@ -25,7 +27,7 @@ export function recordOutcome(
   state: StateStore,
 ): void {
   const { ctx } = scored;
-  const subject = ctx.subject.id;
+  const subject = ctx.riskSubject;
   if (subject !== undefined && answer.status !== 0 && policy.behaviour) {
     const profile = scored.profile ?? emptyProfile();
     const features = featuresOf(ctx);
@@ -53,8 +55,10 @@ export function recordOutcome(
       });
     }
   }
+  // A login attempt we blocked counts like a failed one: an attack that keeps hammering after
+  // its first challenge keeps the views hot instead of sliding out of the window.
   const stuffing = policy.credentialStuffing;
-  if (ctx.route.login && stuffing && ctx.route.login.failureStatuses.has(answer.status)) {
+  if (ctx.route.login && stuffing && (answer.blocked || ctx.route.login.failureStatuses.has(answer.status))) {
     state.recordLoginFailure(ctx, stuffing.settings.windowMs);
   }
 }

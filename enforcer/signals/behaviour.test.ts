@@ -31,6 +31,7 @@ function ctx(over: {
       sensitivity: over.sensitivity ?? 'medium',
     } as RequestContext['route'],
     subject: { ...ANONYMOUS, kind: 'token', id: over.subject ?? 'alice' },
+    riskSubject: over.subject ?? 'alice',
     device: NO_DEVICE,
     userAgent: over.ua ?? FIREFOX,
     login: undefined,

@@ -76,7 +76,7 @@ export class BehaviourSignal implements Signal {
   }
 
   evaluate(ctx: RequestContext, state: StateSnapshot, out: Contribution[]): void {
-    if (ctx.subject.id === undefined) return;
+    if (ctx.riskSubject === undefined) return;
     const profile = state.profile;
     const features = featuresOf(ctx);
     const minute = profile ? currentMinute(profile, ctx.now) : { count: 1, errors: 0 };

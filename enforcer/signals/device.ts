@@ -25,7 +25,7 @@ export class DeviceSignal implements Signal {
       out.push({ code: 'device.posture_invalid', points: this.weight, detail: '' });
     else if (posture === 'noncompliant')
       out.push({ code: 'device.posture_noncompliant', points: this.weight, detail: '' });
-    if (id !== undefined && ctx.subject.id !== undefined && state.device === 'new') {
+    if (id !== undefined && ctx.riskSubject !== undefined && state.device === 'new') {
       out.push({ code: 'device.new', points: this.newDevicePenalty, detail: id.slice(0, 16) });
     }
   }

@@ -35,6 +35,7 @@ function ctxAt(location: ClientLocation, now: number): RequestContext {
     location,
     route: {} as RequestContext['route'],
     subject: { ...ANONYMOUS, kind: 'token', id: 'alice' },
+    riskSubject: 'alice',
     device: NO_DEVICE,
     userAgent: '',
     login: undefined,

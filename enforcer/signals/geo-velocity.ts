@@ -31,7 +31,7 @@ export class GeoVelocitySignal implements Signal {
   }
 
   evaluate(ctx: RequestContext, state: StateSnapshot, out: Contribution[]): void {
-    const id = ctx.subject.id;
+    const id = ctx.riskSubject;
     const here = ctx.location;
     if (id === undefined || Number.isNaN(here.latitude)) return;
     const last = state.lastSeen;

@@ -60,9 +60,10 @@ export class MemoryStateStore implements StateStore {
     return {
       loginFailures:
         needs.loginWindowMs === undefined ? NO_FAILURES : this.loginFailures(ctx, needs.loginWindowMs),
-      lastSeen: needs.lastSeen && ctx.subject.id !== undefined ? this.seen.get(ctx.subject.id) : undefined,
-      device: this.deviceState(ctx.subject.id, needs.device),
-      profile: needs.profile && ctx.subject.id !== undefined ? this.profiles.get(ctx.subject.id) : undefined,
+      lastSeen: needs.lastSeen && ctx.riskSubject !== undefined ? this.seen.get(ctx.riskSubject) : undefined,
+      device: this.deviceState(ctx.riskSubject, needs.device),
+      profile:
+        needs.profile && ctx.riskSubject !== undefined ? this.profiles.get(ctx.riskSubject) : undefined,
       degraded: false,
     };
   }

@@ -186,9 +186,9 @@ export class RedisStateStore implements StateStore {
       login && ctx.login?.credential ? this.key(`f:cred:${ctx.login.credential}`) : '',
       login ? this.key('f:global') : '',
       login && ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '',
-      needs.lastSeen && ctx.subject.id !== undefined ? this.key(`seen:${ctx.subject.id}`) : '',
-      needs.device !== undefined && ctx.subject.id !== undefined ? this.key(`dev:${ctx.subject.id}`) : '',
-      needs.profile && ctx.subject.id !== undefined ? this.key(`prof:${ctx.subject.id}`) : '',
+      needs.lastSeen && ctx.riskSubject !== undefined ? this.key(`seen:${ctx.riskSubject}`) : '',
+      needs.device !== undefined && ctx.riskSubject !== undefined ? this.key(`dev:${ctx.riskSubject}`) : '',
+      needs.profile && ctx.riskSubject !== undefined ? this.key(`prof:${ctx.riskSubject}`) : '',
     ];
     return this.redis.rgRead(...keys, ctx.now, needs.loginWindowMs ?? 0, needs.device ?? '').then(
       (r): StateSnapshot => {

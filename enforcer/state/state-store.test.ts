@@ -54,6 +54,7 @@ function ctx(
     location: { ...UNKNOWN_LOCATION, asn },
     route: {} as RequestContext['route'],
     subject: subject ? { ...ANONYMOUS, kind: 'token', id: subject } : ANONYMOUS,
+    riskSubject: subject,
     device: NO_DEVICE,
     userAgent: '',
     login: account ? { account, credential: `${account}-pw` } : undefined,
