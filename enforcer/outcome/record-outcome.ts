@@ -28,7 +28,13 @@ export function recordOutcome(
 ): void {
   const { ctx } = scored;
   const subject = ctx.riskSubject;
-  if (subject !== undefined && answer.status !== 0 && policy.behaviour) {
+  const login = ctx.route.login;
+  // On a login route the risk subject is only the account being tried: until the app says the
+  // password was right, the attempt is not the owner's and must not teach us anything about them.
+  const owner = login
+    ? answer.status > 0 && answer.status < 400 && !login.failureStatuses.has(answer.status)
+    : true;
+  if (subject !== undefined && answer.status !== 0 && owner && policy.behaviour) {
     const profile = scored.profile ?? emptyProfile();
     const features = featuresOf(ctx);
     const closedMinute = learn(profile, {
@@ -42,7 +48,7 @@ export function recordOutcome(
     if (closedMinute > 0) policy.behaviour.population.learnMinute(closedMinute);
     state.recordProfile(subject, profile, policy.behaviour.windowMs);
   }
-  if (subject !== undefined && enforced === 'allow') {
+  if (subject !== undefined && enforced === 'allow' && owner && answer.status > 0 && answer.status < 400) {
     if (policy.device && ctx.device.id !== undefined) state.recordDevice(subject, ctx.device.id);
     const loc = ctx.location;
     if (policy.tracksVelocity && !Number.isNaN(loc.latitude)) {
@@ -58,7 +64,7 @@ export function recordOutcome(
   // A login attempt we blocked counts like a failed one: an attack that keeps hammering after
   // its first challenge keeps the views hot instead of sliding out of the window.
   const stuffing = policy.credentialStuffing;
-  if (ctx.route.login && stuffing && (answer.blocked || ctx.route.login.failureStatuses.has(answer.status))) {
+  if (login && stuffing && (answer.blocked || login.failureStatuses.has(answer.status))) {
     state.recordLoginFailure(ctx, stuffing.settings.windowMs);
   }
 }

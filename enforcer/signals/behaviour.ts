@@ -118,10 +118,11 @@ export class BehaviourSignal implements Signal {
         });
       }
       const sensitive = ctx.route.sensitivity === 'high' || ctx.route.sensitivity === 'critical';
+      // Alone it stays under a critical route's challenge threshold; with another anomaly it counts.
       if (sensitive && !profile.routes.includes(ctx.route.name)) {
         out.push({
           code: 'behaviour.first_use_sensitive_route',
-          points: Math.round(this.weight / 2),
+          points: Math.round(this.weight / 4),
           detail: ctx.route.name,
         });
       }

@@ -41,13 +41,17 @@ export class CredentialStuffingSignal implements Signal {
     if (ctx.route.login === undefined) return;
     const { weight, thresholds: t } = this.settings;
     const counts = state.loginFailures;
+    // A device this account has already logged in from is the owner's, not a bot's: the wave
+    // around it (global view) does not concern it, and an attack on its account (account and
+    // credential views) asks it for proof of work, never locks it out.
+    const owner = state.device === 'known' ? 0.5 : 1;
     const views: [string, number, number, number][] = [
       ['auth.credential_stuffing.ip', counts.ip, t.perIp, 1],
       ['auth.credential_stuffing.asn', counts.asn, t.perAsn, 1],
-      ['auth.credential_stuffing.account', counts.account, t.perAccount, 1],
-      ['auth.credential_stuffing.credential', counts.credential, t.perCredential, 1],
+      ['auth.credential_stuffing.account', counts.account, t.perAccount, owner],
+      ['auth.credential_stuffing.credential', counts.credential, t.perCredential, owner],
       ['auth.credential_stuffing.accounts_per_ip', counts.distinctAccountsPerIp, t.distinctAccountsPerIp, 1],
-      ['auth.credential_stuffing.global', counts.global, t.global, 0.6],
+      ['auth.credential_stuffing.global', counts.global, t.global, owner === 1 ? 0.6 : 0],
     ];
     for (const [code, count, threshold, cap] of views) {
       const s = strength(count, threshold);

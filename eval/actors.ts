@@ -1,0 +1,326 @@
+/**
+ * The people and bots of the evaluation, each a coroutine in simulated time that sends real
+ * HTTP requests through the enforcer and records, per traffic class, what happened to each.
+ */
+import { dictionary } from '@zxcvbn-ts/language-common';
+import UserAgent from 'user-agents';
+import { solve } from '../enforcer/actions/proof-of-work.ts';
+import type { GeoLookup } from '../enforcer/geo/geo-lookup.ts';
+import { greatCircleKm } from '../enforcer/signals/geo-velocity.ts';
+import type { Simulation } from './simulation.ts';
+import { type Place, sameNetwork, samplePlace } from './world.ts';
+
+export type Outcome = 'allowed' | 'challenged' | 'restricted' | 'denied' | 'refused';
+export type TrafficClass =
+  | 'legitimate'
+  | 'credential stuffing (distributed)'
+  | 'account takeover (impossible travel)'
+  | 'stolen token, new device'
+  | 'scraping / enumeration'
+  | 'known-bad IPs';
+
+export interface Sent {
+  cls: TrafficClass;
+  outcome: Outcome;
+  code: string | undefined;
+  /** For login attempts: the client address, for the per-IP baseline. */
+  loginIp?: string;
+  at: number;
+}
+
+export interface Request {
+  method: 'GET' | 'POST';
+  path: string;
+  ip: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface Response {
+  status: number;
+  outcome: Outcome;
+  code: string | undefined;
+  json: Record<string, unknown> | undefined;
+}
+
+export interface World {
+  sim: Simulation;
+  geo: GeoLookup;
+  random: () => number;
+  send: (r: Request) => Promise<Response>;
+  record: (s: Sent) => void;
+  /** The identity provider: a token for a user, optionally after MFA. */
+  token: (user: string, mfa: boolean) => Promise<string>;
+  passwords: Map<string, string>;
+  knownBadIps: string[];
+}
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const COMMON = dictionary['passwords-common'] as string[];
+
+export function classify(status: number, code: string | undefined): Outcome {
+  if (code === 'RG_ERR_DENIED') return 'denied';
+  if (code === 'RG_ERR_PROOF_OF_WORK_REQUIRED' || code === 'RG_ERR_STEP_UP_REQUIRED') return 'challenged';
+  if (code === 'RG_ERR_RESTRICTED' || code === 'RG_ERR_RATE_LIMITED') return 'restricted';
+  if (code?.startsWith('RG_ERR_')) return 'refused';
+  return status >= 500 ? 'refused' : 'allowed';
+}
+
+interface Person {
+  name: string;
+  home: Place;
+  agent: string;
+  device: string;
+  /** Hours east of UTC, from the longitude: when the person's day starts. */
+  offsetHours: number;
+  traveller: boolean;
+  /** The day a phished password is used from far away, shortly after the owner was online. */
+  takeoverDay: number | undefined;
+}
+
+export function makePeople(w: World, count: number): Person[] {
+  const people: Person[] = [];
+  const countries = new Set(['DE', 'FR', 'GB', 'NL', 'US', 'ES', 'IT', 'SE']);
+  for (let i = 0; i < count; i++) {
+    const home = samplePlace(w.geo, w.random, 'residential', (p) => countries.has(p.country));
+    const name = `user${i}@example.com`;
+    w.passwords.set(name, `correct-horse-${i}`);
+    people.push({
+      name,
+      home,
+      agent: new UserAgent({ deviceCategory: w.random() < 0.8 ? 'desktop' : 'mobile' }).toString(),
+      device: `dev-${i}-${Math.floor(w.random() * 1e9).toString(36)}`,
+      offsetHours: Math.round(home.longitude / 15),
+      traveller: i % 20 === 7,
+      takeoverDay: undefined,
+    });
+  }
+  return people;
+}
+
+/** A person's week: office-hours sessions from home (new IPs on the same ISP), typos, a flight. */
+export function person(w: World, p: Person, start: number, days: number) {
+  return async (sim: Simulation) => {
+    let place = p.home;
+    let token: string | undefined;
+    let mfaToken = false;
+    const headers = () => ({
+      'user-agent': p.agent,
+      cookie: `device_id=${p.device}`,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    });
+    const act = async (r: Omit<Request, 'ip'>): Promise<Response> => {
+      let res = await w.send({ ...r, ip: place.ip, headers: { ...headers(), ...(r.headers ?? {}) } });
+      w.record({ cls: 'legitimate', outcome: res.outcome, code: res.code, at: sim.now });
+      if (process.env['EVAL_LOG'] && res.outcome !== 'allowed') {
+        console.error(
+          `legit ${res.outcome}: ${p.name} ${r.method} ${r.path} from ${place.ip} (${place.country}) home ${p.home.ip} traveller=${p.traveller}`,
+        );
+      }
+      // People meet challenges: the browser runs the proof of work, the person does MFA.
+      if (res.code === 'RG_ERR_PROOF_OF_WORK_REQUIRED' && res.json) {
+        const pow = res.json['proofOfWork'] as { challenge: string; difficulty: number };
+        const answer = solve(pow.challenge, pow.difficulty);
+        res = await w.send({
+          ...r,
+          ip: place.ip,
+          headers: { ...headers(), ...(r.headers ?? {}), 'x-riskgate-pow': answer! },
+        });
+      } else if (res.code === 'RG_ERR_STEP_UP_REQUIRED') {
+        token = await w.token(p.name, true);
+        mfaToken = true;
+        res = await w.send({ ...r, ip: place.ip, headers: { ...headers(), ...(r.headers ?? {}) } });
+      }
+      return res;
+    };
+
+    let away: Place | undefined;
+    for (let day = 0; day < days; day++) {
+      const dayStart = start + day * DAY - p.offsetHours * HOUR;
+      const weekday = new Date(dayStart + 12 * HOUR).getUTCDay() % 6 !== 0;
+      if (!weekday && w.random() < 0.7) continue;
+      // The traveller flies far away on day 3 and stays; the flight takes its time.
+      if (p.traveller && day === 3) {
+        away = samplePlace(
+          w.geo,
+          w.random,
+          'residential',
+          (q) => greatCircleKm(q.latitude, q.longitude, p.home.latitude, p.home.longitude) > 3000,
+        );
+        const hours = greatCircleKm(away.latitude, away.longitude, place.latitude, place.longitude) / 800 + 3;
+        await sim.sleepUntil(sim.now + hours * HOUR);
+        place = away;
+      }
+      const sessions = 1 + Math.floor(w.random() * 3);
+      for (let s = 0; s < sessions; s++) {
+        await sim.sleepUntil(Math.max(sim.now, dayStart + (8 + w.random() * 10) * HOUR));
+        // At home the address changes now and then, on the same ISP.
+        if (!away && w.random() < 0.3) place = sameNetwork(w.geo, w.random, p.home);
+        if (!token || w.random() < 0.3) {
+          if (w.random() < 0.05) {
+            await act({
+              method: 'POST',
+              path: '/login',
+              body: { username: p.name, password: 'correct-horse-typo' },
+            });
+            await sim.sleep(8_000);
+          }
+          const login = await act({
+            method: 'POST',
+            path: '/login',
+            body: { username: p.name, password: w.passwords.get(p.name) },
+          });
+          if (login.status === 200) {
+            token = await w.token(p.name, mfaToken);
+          }
+        }
+        if (p.takeoverDay === day && s === 0) {
+          const at = sim.now + (30 + w.random() * 60) * MINUTE;
+          sim.spawn(at, takeover(w, p, at));
+        }
+        const requests = 4 + Math.floor(w.random() * 12);
+        for (let i = 0; i < requests; i++) {
+          await sim.sleep(5_000 + w.random() * 40_000);
+          const roll = w.random();
+          if (roll < 0.03) {
+            await act({
+              method: 'POST',
+              path: '/transfer',
+              body: { to: 'DE89370400440532013000', amount: 20 },
+            });
+          } else if (roll < 0.5) {
+            await act({ method: 'GET', path: `/orders/${Math.floor(w.random() * 900)}` });
+          } else {
+            await act({ method: 'GET', path: `/products/${Math.floor(w.random() * 5000)}` });
+          }
+        }
+      }
+    }
+  };
+}
+
+/** A botnet spending one or two attempts per address, over many networks and countries. */
+export function distributedStuffing(w: World, at: number, attempts: number, victims: string[]) {
+  return async (sim: Simulation) => {
+    const bots: Place[] = [];
+    for (let i = 0; i < Math.ceil(attempts / 2); i++) bots.push(samplePlace(w.geo, w.random, 'residential'));
+    for (let i = 0; i < attempts; i++) {
+      await sim.sleepUntil(at + i * 900);
+      const bot = bots[Math.floor(i / 2)]!;
+      const username =
+        w.random() < 0.3
+          ? victims[Math.floor(w.random() * victims.length)]!
+          : `${Math.floor(w.random() * 1e9).toString(36)}@example.net`;
+      const res = await w.send({
+        method: 'POST',
+        path: '/login',
+        ip: bot.ip,
+        headers: { 'user-agent': new UserAgent().toString() },
+        body: { username, password: COMMON[Math.floor(w.random() * 2000)] },
+      });
+      w.record({
+        cls: 'credential stuffing (distributed)',
+        outcome: res.outcome,
+        code: res.code,
+        loginIp: bot.ip,
+        at: sim.now,
+      });
+    }
+  };
+}
+
+/** A phished password used from far away: the login, then (if it worked) the account. */
+export function takeover(w: World, victim: Person, at: number) {
+  return async (sim: Simulation) => {
+    await sim.sleepUntil(at);
+    const far = samplePlace(
+      w.geo,
+      w.random,
+      w.random() < 0.3 ? 'hosting' : 'residential',
+      (q) => greatCircleKm(q.latitude, q.longitude, victim.home.latitude, victim.home.longitude) > 4000,
+    );
+    const headers = { 'user-agent': new UserAgent().toString(), cookie: 'device_id=attacker-box' };
+    const cls = 'account takeover (impossible travel)' as const;
+    const login = await w.send({
+      method: 'POST',
+      path: '/login',
+      ip: far.ip,
+      headers,
+      body: { username: victim.name, password: w.passwords.get(victim.name) },
+    });
+    w.record({ cls, outcome: login.outcome, code: login.code, at: sim.now });
+    if (login.status !== 200) return;
+    const token = await w.token(victim.name, false);
+    for (let i = 0; i < 10; i++) {
+      await sim.sleep(3_000);
+      const path = i === 9 ? '/transfer' : `/orders/${i}`;
+      const res = await w.send({
+        method: i === 9 ? 'POST' : 'GET',
+        path,
+        ip: far.ip,
+        headers: { ...headers, authorization: `Bearer ${token}` },
+        body: i === 9 ? { to: 'attacker', amount: 5000 } : undefined,
+      });
+      w.record({ cls, outcome: res.outcome, code: res.code, at: sim.now });
+    }
+  };
+}
+
+/** A token lifted from the victim, replayed from another machine in the victim's country. */
+export function stolenToken(w: World, victim: Person, at: number) {
+  return async (sim: Simulation) => {
+    await sim.sleepUntil(at);
+    const near = samplePlace(
+      w.geo,
+      w.random,
+      'residential',
+      (q) => q.country === victim.home.country && q.asn !== victim.home.asn,
+    );
+    const token = await w.token(victim.name, false);
+    const headers = {
+      'user-agent': 'python-requests/2.32.3',
+      cookie: 'device_id=lifted-session',
+      authorization: `Bearer ${token}`,
+    };
+    for (let i = 0; i < 10; i++) {
+      await sim.sleep(2_000);
+      const res = await w.send({ method: 'GET', path: `/orders/${i * 37}`, ip: near.ip, headers });
+      w.record({ cls: 'stolen token, new device', outcome: res.outcome, code: res.code, at: sim.now });
+    }
+  };
+}
+
+/** A fresh account walking through object ids as fast as it can. */
+export function scraper(w: World, name: string, at: number) {
+  return async (sim: Simulation) => {
+    await sim.sleepUntil(at);
+    const place = samplePlace(w.geo, w.random, 'hosting');
+    const token = await w.token(name, false);
+    const headers = { 'user-agent': 'Go-http-client/1.1', authorization: `Bearer ${token}` };
+    for (let i = 0; i < 300; i++) {
+      await sim.sleep(400);
+      const res = await w.send({ method: 'GET', path: `/orders/${1000 + i}`, ip: place.ip, headers });
+      w.record({ cls: 'scraping / enumeration', outcome: res.outcome, code: res.code, at: sim.now });
+    }
+  };
+}
+
+export function knownBad(w: World, at: number, requests: number) {
+  return async (sim: Simulation) => {
+    for (let i = 0; i < requests; i++) {
+      await sim.sleepUntil(at + i * 5 * MINUTE);
+      const ip = w.knownBadIps[i % w.knownBadIps.length]!;
+      const login = i % 3 === 0;
+      const res = await w.send({
+        method: login ? 'POST' : 'GET',
+        path: login ? '/login' : `/products/${i}`,
+        ip,
+        headers: { 'user-agent': 'Mozilla/5.0' },
+        body: login ? { username: 'admin@example.com', password: 'admin' } : undefined,
+      });
+      w.record({ cls: 'known-bad IPs', outcome: res.outcome, code: res.code, at: sim.now });
+    }
+  };
+}
