@@ -1,0 +1,401 @@
+/**
+ * `make bench`: one run on this machine, every target measured side by side and interleaved —
+ * direct, nginx, a bare fastify+undici proxy, the enforcer (monitor, enforce, enforce with
+ * Redis, under attack) — closed-loop for throughput (wrk) and open-loop at a fixed rate for
+ * latency, plus the decision itself measured in-process. Writes bench/results/ and ends with
+ * one JSON line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ProofOfWork } from '../enforcer/actions/proof-of-work.ts';
+import { LoginAttemptReader } from '../enforcer/context/login-attempt.ts';
+import { evaluate } from '../enforcer/evaluate.ts';
+import { asnDatabase, cityDatabase, GeoLookup } from '../enforcer/geo/geo-lookup.ts';
+import { compilePolicy } from '../enforcer/policy/compile.ts';
+import { loadPolicy } from '../enforcer/policy/policy-files.ts';
+import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
+import { RedisStateStore } from '../enforcer/state/redis-store.ts';
+import { rng } from '../eval/simulation.ts';
+import { samplePlace } from '../eval/world.ts';
+import { freePort, startRedisServer } from '../test/support/redis-server.ts';
+import { demoToken } from '../test/support/tokens.ts';
+
+const SMOKE = process.env['BENCH_SMOKE'] === '1';
+const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 3);
+const CLOSED_SECONDS = SMOKE ? 1 : 8;
+const OPEN_SECONDS = SMOKE ? 1 : 8;
+const OPEN_RATE = 1000;
+const CONNECTIONS = 32;
+const ROOT = resolve(import.meta.dirname, '..');
+const NODE = process.execPath;
+const LOAD_CORE = '0';
+const SUT_CORE = '1';
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function pinned(core: string, command: string, args: string[], options: { cwd?: string } = {}): ChildProcess {
+  const child = spawn('taskset', ['-c', core, command, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...options,
+  });
+  children.push(child);
+  return child;
+}
+
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((done, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      if (process.env['BENCH_LOG']) process.stderr.write(d);
+      out += d.toString();
+      if (out.includes('ready')) done();
+    });
+    child.once('exit', (code) => fail(new Error(`process exited (${code}) before it was ready`)));
+  });
+}
+
+async function startNode(script: string, args: string[]): Promise<ChildProcess> {
+  const child = pinned(SUT_CORE, NODE, [join(ROOT, script), ...args]);
+  await ready(child);
+  return child;
+}
+
+async function startNginx(dir: string, port: number, upstreamPort: number): Promise<ChildProcess> {
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx-body;
+  proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fastcgi;
+  uwsgi_temp_path ${dir}/nginx-uwsgi;
+  scgi_temp_path ${dir}/nginx-scgi;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`,
+  );
+  const child = pinned(SUT_CORE, 'nginx', ['-c', conf, '-p', dir]);
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/products/1`);
+      await res.arrayBuffer();
+      if (res.status === 200) return child;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('nginx did not start');
+}
+
+interface Target {
+  name: string;
+  url: string;
+  /** Share of requests from denied addresses. */
+  attack: number;
+  pid: () => number | undefined;
+}
+
+const nonOk = new Map<string, number>();
+const sent = new Map<string, number>();
+
+function wrk(target: Target, files: Record<string, string>): number {
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      LOAD_CORE,
+      'wrk',
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${CLOSED_SECONDS}s`,
+      '-s',
+      join(ROOT, 'bench/wrk.lua'),
+      target.url,
+    ],
+    { encoding: 'utf8', env: { ...process.env, ...files, RG_ATTACK_SHARE: String(target.attack) } },
+  );
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!rps) throw new Error(`wrk output not understood:\n${out}`);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const total = /(\d+) requests in/.exec(out);
+  nonOk.set(target.name, (nonOk.get(target.name) ?? 0) + Number(errors?.[1] ?? 0));
+  sent.set(target.name, (sent.get(target.name) ?? 0) + Number(total?.[1] ?? 0));
+  return Number(rps[1]);
+}
+
+function openLoop(target: Target, poolFile: string): { p50: number; p99: number } {
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      LOAD_CORE,
+      NODE,
+      join(ROOT, 'bench/open-loop.ts'),
+      target.url,
+      String(SMOKE ? 500 : OPEN_RATE),
+      String(OPEN_SECONDS),
+      poolFile,
+      String(target.attack),
+    ],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
+}
+
+/** The decision alone: evaluate() in-process, hrtime around each call, state in memory. */
+async function decisionTimes(policyFile: string, ips: string[], tokens: string[]) {
+  const loaded = loadPolicy(policyFile);
+  const policy = await compilePolicy(loaded.policy, { source: loaded.file });
+  const deps = { state: new MemoryStateStore(), pow: new ProofOfWork(), logins: new LoginAttemptReader() };
+  const times: number[] = [];
+  const n = SMOKE ? 2000 : 30_000;
+  for (let i = 0; i < n; i++) {
+    const authed = i % 10 < 3;
+    const headers: Record<string, string> = {
+      'x-forwarded-for': ips[Math.floor(ips.length * ((i * 0.618033988749895) % 1) ** 3)]!,
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
+    };
+    if (authed) {
+      headers['authorization'] = `Bearer ${tokens[i % tokens.length]}`;
+      headers['x-forwarded-for'] = ips[i % tokens.length]!;
+    }
+    const t = process.hrtime.bigint();
+    await evaluate(
+      policy,
+      {
+        requestId: 'b',
+        method: 'GET',
+        url: authed ? `/orders/${i % 900}` : `/products/${i % 5000}`,
+        socketAddress: '127.0.0.1',
+        headers,
+        readBody: async () => Buffer.alloc(0),
+        now: Date.now(),
+      },
+      deps,
+    );
+    // The first pass verifies each token once (then it is cached): count steady state only.
+    if (i >= tokens.length * 10) times.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  policy.stop();
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
+}
+
+async function redisWait(url: string) {
+  const store = new RedisStateStore({
+    url,
+    scope: 'bench/wait',
+    local: new MemoryStateStore(),
+    commandTimeoutMs: 1000,
+  });
+  while (!store.connected) await new Promise((r) => setTimeout(r, 20));
+  const ctx = {
+    client: { ip: '192.0.2.1', family: 4, words: new Uint32Array(4) },
+    location: { asn: 3320 },
+    riskSubject: 'alice',
+    login: undefined,
+    now: Date.now(),
+  } as unknown as Parameters<RedisStateStore['read']>[0];
+  const times: number[] = [];
+  for (let i = 0; i < (SMOKE ? 500 : 5000); i++) {
+    const t = process.hrtime.bigint();
+    await store.read(ctx, { loginWindowMs: undefined, lastSeen: true, profile: true, device: 'd1' });
+    times.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  await store.close();
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'riskgate-bench-'));
+  try {
+    // Client pools: addresses from real residential networks, Zipf-weighted at load time.
+    const random = rng(7);
+    const geo = new GeoLookup(cityDatabase(undefined, '.'), asnDatabase(undefined, '.'), []);
+    const ips = Array.from({ length: SMOKE ? 500 : 5000 }, () => samplePlace(geo, random, 'residential').ip);
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => demoToken({ sub: `bench-user-${i}` }, { expiresIn: '2h' })),
+    );
+    const bad = Array.from({ length: 250 }, (_, i) => `203.0.113.${i + 1}`);
+    const files = {
+      RG_IPS: join(dir, 'ips.txt'),
+      RG_TOKENS: join(dir, 'tokens.txt'),
+      RG_BAD: join(dir, 'bad.txt'),
+    };
+    writeFileSync(files.RG_IPS, ips.join('\n'));
+    writeFileSync(files.RG_TOKENS, tokens.join('\n'));
+    writeFileSync(files.RG_BAD, bad.join('\n'));
+    const poolFile = join(dir, 'pool.json');
+    writeFileSync(poolFile, JSON.stringify({ ips, tokens, bad }));
+
+    // A 100k-entry feed that holds the attack range and none of the clients.
+    const feed = ['203.0.113.0/24'];
+    const clientSet = new Set(ips.map((ip) => ip.split('.').slice(0, 3).join('.')));
+    while (feed.length < 100_000) {
+      const prefix = `${1 + Math.floor(random() * 222)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`;
+      if (!clientSet.has(prefix)) feed.push(`${prefix}.0/24`);
+    }
+    writeFileSync(join(dir, 'feed.txt'), `${feed.join('\n')}\n`);
+    cpSync(join(ROOT, 'examples/keys'), join(dir, 'keys'), { recursive: true });
+    const template = readFileSync(join(ROOT, 'bench/policy.yaml'), 'utf8');
+    for (const mode of ['monitor', 'enforce'])
+      writeFileSync(join(dir, `${mode}.yaml`), template.replace('MODE', mode));
+
+    const redis = await startRedisServer();
+    const ports = await Promise.all(Array.from({ length: 12 }, () => freePort()));
+    const [upA, upB, nginxPort, barePort, monPort, monAdmin, enfPort, enfAdmin, redisEnfPort, redisEnfAdmin] =
+      ports;
+    const appA = pinned(LOAD_CORE, NODE, [join(ROOT, 'bench/upstream.ts'), String(upA)]);
+    const appB = pinned(SUT_CORE, NODE, [join(ROOT, 'bench/upstream.ts'), String(upB)]);
+    await Promise.all([ready(appA), ready(appB)]);
+    const upstreamUrl = `http://127.0.0.1:${upA}`;
+    const nginx = await startNginx(dir, nginxPort!, upA!);
+    const bare = await startNode('bench/bare-proxy.ts', [String(barePort), upstreamUrl]);
+    const monitor = await startNode('bench/enforcer-process.ts', [
+      String(monPort),
+      String(monAdmin),
+      upstreamUrl,
+      join(dir, 'monitor.yaml'),
+    ]);
+    const enforce = await startNode('bench/enforcer-process.ts', [
+      String(enfPort),
+      String(enfAdmin),
+      upstreamUrl,
+      join(dir, 'enforce.yaml'),
+    ]);
+    const enforceRedis = await startNode('bench/enforcer-process.ts', [
+      String(redisEnfPort),
+      String(redisEnfAdmin),
+      upstreamUrl,
+      join(dir, 'enforce.yaml'),
+      redis.url,
+    ]);
+
+    const url = (port: number | undefined) => `http://127.0.0.1:${port}`;
+    const targets: Target[] = [
+      { name: 'direct', url: url(upB), attack: 0, pid: () => appB.pid },
+      { name: 'nginx proxy_pass', url: url(nginxPort), attack: 0, pid: () => nginx.pid },
+      { name: 'bare fastify+undici proxy', url: url(barePort), attack: 0, pid: () => bare.pid },
+      { name: 'enforcer monitor (memory)', url: url(monPort), attack: 0, pid: () => monitor.pid },
+      { name: 'enforcer enforce (memory)', url: url(enfPort), attack: 0, pid: () => enforce.pid },
+      { name: 'enforcer enforce (Redis)', url: url(redisEnfPort), attack: 0, pid: () => enforceRedis.pid },
+      { name: 'enforcer under attack (50% denied)', url: url(enfPort), attack: 0.5, pid: () => enforce.pid },
+      { name: 'enforcer deny path (100% denied)', url: url(enfPort), attack: 1, pid: () => enforce.pid },
+    ];
+
+    // Warm up every target (JIT, token cache, GeoIP cache) before measuring.
+    for (const t of targets) wrk({ ...t }, files);
+
+    const throughput = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const latency = new Map<string, { p50: number; p99: number }[]>(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) throughput.get(t.name)!.push(wrk(t, files));
+      for (const t of targets.filter((x) => x.attack < 1)) latency.get(t.name)!.push(openLoop(t, poolFile));
+    }
+    const rss = rssMb(enforce.pid);
+    const decision = await decisionTimes(join(dir, 'enforce.yaml'), ips, tokens);
+    const redisRead = await redisWait(redis.url);
+    await (redis as unknown as { destroy(): Promise<void> }).destroy();
+
+    const rows = targets.map((t) => {
+      const lat = latency.get(t.name)!;
+      return {
+        target: t.name,
+        rps: Math.round(median(throughput.get(t.name)!)),
+        runs: throughput.get(t.name)!.map(Math.round),
+        p50Us: lat.length ? Math.round(median(lat.map((l) => l.p50))) : undefined,
+        p99Us: lat.length ? Math.round(median(lat.map((l) => l.p99))) : undefined,
+      };
+    });
+    const by = (name: string) => rows.find((r) => r.target === name)!;
+    const bareRow = by('bare fastify+undici proxy');
+    const enforceRow = by('enforcer enforce (memory)');
+    const summary = {
+      throughputRatio: +(enforceRow.rps / bareRow.rps).toFixed(3),
+      redisThroughputRatio: +(by('enforcer enforce (Redis)').rps / bareRow.rps).toFixed(3),
+      nginxThroughputRatio: +(enforceRow.rps / by('nginx proxy_pass').rps).toFixed(3),
+      addedP99UsVsBareProxy: enforceRow.p99Us! - bareRow.p99Us!,
+      addedP99UsVsDirect: enforceRow.p99Us! - by('direct').p99Us!,
+      decisionP50Us: +decision.p50.toFixed(1),
+      decisionP99Us: +decision.p99.toFixed(1),
+      redisWaitP50Us: +redisRead.p50.toFixed(1),
+      redisWaitP99Us: +redisRead.p99.toFixed(1),
+      rssMb: rss,
+      denyPathSpeedup: +(by('enforcer deny path (100% denied)').rps / enforceRow.rps).toFixed(3),
+    };
+
+    const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+    const table = [
+      '| target | req/s (median) | runs | p50 µs @1k rps | p99 µs @1k rps |',
+      '| --- | ---: | --- | ---: | ---: |',
+      ...rows.map(
+        (r) => `| ${r.target} | ${r.rps} | ${r.runs.join(', ')} | ${r.p50Us ?? '—'} | ${r.p99Us ?? '—'} |`,
+      ),
+    ].join('\n');
+    const markdown = `<!-- Written by \`make bench\`${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}. -->
+# Benchmark
+
+\`\`\`sh
+make bench
+\`\`\`
+
+${new Date().toISOString()}, ${cpu}, 2 cores, Node ${process.version}. Load generator (wrk, closed loop,
+${CONNECTIONS} connections, no pipelining, ${CLOSED_SECONDS} s; and an open-loop Node client at ${OPEN_RATE} rps for
+latency) pinned to core ${LOAD_CORE}; the system under test pinned to core ${SUT_CORE}. ${ROUNDS} interleaved
+rounds; medians. Client addresses: ${ips.length} residential IPs from the bundled GeoIP data, Zipf-weighted;
+30% of requests carry one of 100 JWTs. The policy (\`bench/policy.yaml\`) has every signal on and a
+100,000-entry feed.
+
+${table}
+
+\`\`\`json
+${JSON.stringify(summary, null, 2)}
+\`\`\`
+`;
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    const name = SMOKE ? 'smoke' : 'latest';
+    writeFileSync(
+      join(ROOT, `bench/results/${name}.json`),
+      `${JSON.stringify({ summary, rows, rounds: ROUNDS }, null, 2)}\n`,
+    );
+    writeFileSync(join(ROOT, `bench/results/${name}.md`), markdown);
+    console.log(table);
+    console.log(JSON.stringify(summary));
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,40 @@
+-- Closed-loop load for wrk: client addresses from a pool (Zipf-like), 30% with a bearer token,
+-- and, for the attack runs, a share of requests from denied addresses. No pipelining.
+local pool = {}
+local tokens = {}
+local bad = {}
+local attack = tonumber(os.getenv("RG_ATTACK_SHARE") or "0")
+local counter = 0
+
+local function load(path, into)
+  for line in io.lines(path) do
+    if #line > 0 then into[#into + 1] = line end
+  end
+end
+
+load(os.getenv("RG_IPS"), pool)
+load(os.getenv("RG_TOKENS"), tokens)
+load(os.getenv("RG_BAD"), bad)
+
+local function pick(list, i)
+  local r = (i * 0.618033988749895) % 1
+  return list[math.floor(#list * r * r * r) + 1]
+end
+
+request = function()
+  counter = counter + 1
+  local headers = { ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0" }
+  if attack > 0 and (counter % math.floor(1 / attack + 0.5)) == 0 then
+    headers["X-Forwarded-For"] = pick(bad, counter)
+    return wrk.format("GET", "/products/" .. (counter % 5000), headers)
+  end
+  if counter % 10 < 3 then
+    -- A subject lives somewhere: each token comes from its own home address.
+    local t = math.floor(#tokens * ((counter * 0.618033988749895) % 1)) + 1
+    headers["X-Forwarded-For"] = pool[t]
+    headers["Authorization"] = "Bearer " .. tokens[t]
+    return wrk.format("GET", "/orders/" .. (counter % 900), headers)
+  end
+  headers["X-Forwarded-For"] = pick(pool, counter)
+  return wrk.format("GET", "/products/" .. (counter % 5000), headers)
+end
