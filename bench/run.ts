@@ -60,7 +60,8 @@ function ready(child: ChildProcess): Promise<void> {
 }
 
 async function startNode(script: string, args: string[]): Promise<ChildProcess> {
-  const child = pinned(SUT_CORE, NODE, [join(ROOT, script), ...args]);
+  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+  const child = pinned(SUT_CORE, NODE, [...flags, join(ROOT, script), ...args]);
   await ready(child);
   return child;
 }
@@ -228,7 +229,11 @@ async function redisWait(url: string) {
   const times: number[] = [];
   for (let i = 0; i < (SMOKE ? 500 : 5000); i++) {
     const t = process.hrtime.bigint();
-    await store.read(ctx, { loginWindowMs: undefined, lastSeen: true, profile: true, device: 'd1' });
+    // A new subject each time: the round trip itself, not the short reuse cache.
+    await store.read(
+      { ...ctx, riskSubject: `wait-${i}` },
+      { loginWindowMs: undefined, lastSeen: true, profile: true, device: 'd1' },
+    );
     times.push(Number(process.hrtime.bigint() - t) / 1000);
   }
   await store.close();
@@ -323,6 +328,15 @@ async function main() {
       for (const t of targets.filter((x) => x.attack < 1)) latency.get(t.name)!.push(openLoop(t, poolFile));
     }
     const rss = rssMb(enforce.pid);
+    if (process.env['BENCH_LOG']) {
+      const m = await (await fetch(`http://127.0.0.1:${enfAdmin}/metrics`)).text();
+      console.error(
+        m
+          .split('\n')
+          .filter((l) => /heap_size|external_memory|resident/.test(l) && !l.startsWith('#'))
+          .join('\n'),
+      );
+    }
     const decision = await decisionTimes(join(dir, 'enforce.yaml'), ips, tokens);
     const redisRead = await redisWait(redis.url);
     await (redis as unknown as { destroy(): Promise<void> }).destroy();

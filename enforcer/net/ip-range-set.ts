@@ -84,8 +84,12 @@ export class IpRangeSet {
 }
 
 export class IpRangeSetBuilder {
-  private readonly v4: number[][] = [];
-  private readonly v6: number[][] = [];
+  // Ranges as flat typed arrays that grow by doubling: a million CIDRs never become a million
+  // small arrays, so compiling a big feed costs its size, not ten times it.
+  private v4 = new Uint32Array(1024); // [start, end] per range
+  private v4Count = 0;
+  private v6 = new Uint32Array(1024); // [start×4, end×4] per range
+  private v6Count = 0;
   private readonly words = new Uint32Array(4);
   private readonly start = new Uint32Array(4);
   private readonly end = new Uint32Array(4);
@@ -113,33 +117,86 @@ export class IpRangeSetBuilder {
       if (bits < 0 || bits > totalBits) return false;
     }
     prefixBounds(this.words, bits, totalBits, this.start, this.end);
-    (family === 4 ? this.v4 : this.v6).push([...this.start, ...this.end]);
+    if (family === 4) {
+      if ((this.v4Count + 1) * 2 > this.v4.length) this.v4 = grow(this.v4);
+      this.v4[this.v4Count * 2] = this.start[3]!;
+      this.v4[this.v4Count * 2 + 1] = this.end[3]!;
+      this.v4Count++;
+    } else {
+      if ((this.v6Count + 1) * 8 > this.v6.length) this.v6 = grow(this.v6);
+      this.v6.set(this.start, this.v6Count * 8);
+      this.v6.set(this.end, this.v6Count * 8 + 4);
+      this.v6Count++;
+    }
     this.count++;
     return true;
   }
 
   build(): IpRangeSet {
-    const pack = (ranges: number[][]): Uint32Array => {
-      const cmp = (a: number[], b: number[], ao: number, bo: number) => {
-        for (let k = 0; k < 4; k++) if (a[ao + k] !== b[bo + k]) return a[ao + k]! - b[bo + k]!;
-        return 0;
-      };
-      ranges.sort((a, b) => cmp(a, b, 0, 0));
-      const merged: number[][] = [];
-      for (const r of ranges) {
-        const last = merged[merged.length - 1];
-        if (last && cmp(r, last, 0, 4) <= 0) {
-          if (cmp(r, last, 4, 4) > 0) for (let k = 0; k < 4; k++) last[4 + k] = r[4 + k]!;
-        } else {
-          merged.push(r);
-        }
-      }
-      const out = new Uint32Array(merged.length * 8);
-      merged.forEach((r, i) => {
-        out.set(r, i * 8);
-      });
-      return out;
-    };
-    return new IpRangeSet(pack(this.v4), pack(this.v6), this.count);
+    return new IpRangeSet(this.packV4(), this.packV6(), this.count);
   }
+
+  /** IPv4: sort (start, end) pairs as 64-bit keys natively, merge, widen to the 8-word layout. */
+  private packV4(): Uint32Array {
+    const keys = new BigUint64Array(this.v4Count);
+    for (let i = 0; i < this.v4Count; i++) {
+      keys[i] = (BigInt(this.v4[i * 2]!) << 32n) | BigInt(this.v4[i * 2 + 1]!);
+    }
+    keys.sort();
+    const merged: number[] = [];
+    for (const key of keys) {
+      const start = Number(key >> 32n);
+      const end = Number(key & 0xffffffffn);
+      const n = merged.length;
+      // Overlapping or adjacent ranges become one (numbers, so lastEnd + 1 cannot overflow).
+      if (n > 0 && start <= merged[n - 1]! + 1) {
+        if (end > merged[n - 1]!) merged[n - 1] = end;
+      } else {
+        merged.push(start, end);
+      }
+    }
+    const out = new Uint32Array((merged.length / 2) * 8);
+    for (let i = 0; i < merged.length / 2; i++) {
+      out[i * 8 + 3] = merged[i * 2]!;
+      out[i * 8 + 7] = merged[i * 2 + 1]!;
+    }
+    return out;
+  }
+
+  private packV6(): Uint32Array {
+    const v6 = this.v6;
+    const order = new Uint32Array(this.v6Count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort((a, b) => compareAt(v6, a * 8, b * 8));
+    const out: number[] = [];
+    for (const i of order) {
+      const n = out.length / 8;
+      if (n > 0 && compareAt(v6, i * 8, -1, out, (n - 1) * 8 + 4) <= 0) {
+        if (compareAt(v6, i * 8 + 4, -1, out, (n - 1) * 8 + 4) > 0) {
+          for (let k = 0; k < 4; k++) out[(n - 1) * 8 + 4 + k] = v6[i * 8 + 4 + k]!;
+        }
+      } else {
+        for (let k = 0; k < 8; k++) out.push(v6[i * 8 + k]!);
+      }
+    }
+    return Uint32Array.from(out);
+  }
+}
+
+function grow(a: Uint32Array): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Compares 4 words of `a` at ai with 4 words of `b` (or of `a` at bi when b is omitted). */
+function compareAt(a: Uint32Array, ai: number, bi: number, b?: ArrayLike<number>, bj?: number): number {
+  const other = b ?? a;
+  const j = b ? bj! : bi;
+  for (let k = 0; k < 4; k++) {
+    const x = a[ai + k]!;
+    const y = other[j + k]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }

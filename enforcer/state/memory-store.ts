@@ -112,5 +112,7 @@ export class MemoryStateStore implements StateStore {
     return this.counter(windowMs).add(`rl:${key}`, now);
   }
 
+  async flush(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

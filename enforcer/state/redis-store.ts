@@ -11,6 +11,7 @@
  * at most ~10 bucket fields, ~250 bytes, kept one window.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { SubjectProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
 import { MAX_DEVICES_PER_SUBJECT, type MemoryStateStore } from './memory-store.ts';
@@ -24,6 +25,14 @@ import {
 } from './state-store.ts';
 
 const BUCKETS = 10;
+/**
+ * A subject's snapshot (location, devices, profile) is reused for this long: a burst of one
+ * user's requests costs one round trip, and a sibling's update is seen within it. Login reads
+ * (failure counters) are never reused: an attack must be seen at once.
+ */
+const SUBJECT_SNAPSHOT_TTL_MS = 500;
+/** Per-subject learning (profile, location, devices) reaches Redis at most this often. */
+const LEARNING_FLUSH_MS = 1000;
 const SEEN_TTL_MS = 7 * 24 * 60 * 60_000;
 const DEVICES_TTL_MS = 90 * 24 * 60 * 60_000;
 const MAX_ACCOUNTS_PER_IP = 256;
@@ -127,6 +136,10 @@ export class RedisStateStore implements StateStore {
   private pendingSeen = new Map<string, LastSeen>();
   private pendingDevices = new Map<string, [string, string]>();
   private pendingProfiles = new Map<string, [SubjectProfile, number]>();
+  private readonly recent = new LRUCache<string, { snapshot: StateSnapshot; device: string | undefined }>({
+    max: 50_000,
+    ttl: SUBJECT_SNAPSHOT_TTL_MS,
+  });
   private flushScheduled = false;
   /** Errors since start, for metrics. */
   errors = 0;
@@ -179,6 +192,12 @@ export class RedisStateStore implements StateStore {
     if (needsNothing(needs)) return EMPTY_SNAPSHOT;
     if (!this.connected) return { ...this.local.read(ctx, needs), degraded: true };
     const login = needs.loginWindowMs !== undefined;
+    const subject = ctx.riskSubject;
+    const reusable = !login && subject !== undefined;
+    if (reusable) {
+      const hit = this.recent.get(subject);
+      if (hit && hit.device === needs.device) return hit.snapshot;
+    }
     const keys = [
       login ? this.key(`f:ip:${ctx.client.ip}`) : '',
       login && ctx.location.asn !== undefined ? this.key(`f:asn:${ctx.location.asn}`) : '',
@@ -203,7 +222,7 @@ export class RedisStateStore implements StateStore {
                 asn: r[9] === '' ? undefined : num(r[9]),
                 at: num(r[10]),
               };
-        return {
+        const snapshot: StateSnapshot = {
           loginFailures: {
             ip: num(r[0]),
             asn: num(r[1]),
@@ -218,6 +237,8 @@ export class RedisStateStore implements StateStore {
           profile: parseProfile(r[13]),
           degraded: false,
         };
+        if (reusable) this.recent.set(subject, { snapshot, device: needs.device });
+        return snapshot;
       },
       (err: Error) => {
         this.errors++;
@@ -253,18 +274,32 @@ export class RedisStateStore implements StateStore {
 
   recordSeen(subject: string, seen: LastSeen): void {
     this.local.recordSeen(subject, seen);
+    this.patchRecent(subject, (s) => ({ ...s, lastSeen: seen }));
     this.pendingSeen.set(subject, seen);
     this.scheduleFlush();
   }
 
+  /** Keeps a reused snapshot in step with this enforcer's own writes. */
+  private patchRecent(
+    subject: string,
+    patch: (s: StateSnapshot, device: string | undefined) => StateSnapshot,
+  ) {
+    const hit = this.recent.get(subject, { updateAgeOnGet: false });
+    if (hit) hit.snapshot = patch(hit.snapshot, hit.device);
+  }
+
   recordProfile(subject: string, profile: SubjectProfile, ttlMs: number): void {
     this.local.recordProfile(subject, profile, ttlMs);
+    this.patchRecent(subject, (s) => (s.profile === profile ? s : { ...s, profile }));
     this.pendingProfiles.set(subject, [profile, ttlMs]);
     this.scheduleFlush();
   }
 
   recordDevice(subject: string, device: string): void {
     this.local.recordDevice(subject, device);
+    this.patchRecent(subject, (s, d) =>
+      d === device && s.device !== 'known' ? { ...s, device: 'known' } : s,
+    );
     this.pendingDevices.set(`${subject}\u0000${device}`, [subject, device]);
     this.scheduleFlush();
   }
@@ -272,12 +307,15 @@ export class RedisStateStore implements StateStore {
   private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flushSeen());
+      setTimeout(() => void this.flush(), LEARNING_FLUSH_MS).unref();
     }
   }
 
-  /** Location and device updates are frequent: one pipeline per tick, off the response path. */
-  private flushSeen(): void {
+  /**
+   * Learning is frequent and each subject's latest value is all that matters: one pipeline per
+   * second carries the last write of each, off the response path.
+   */
+  flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pendingSeen;
     const devices = this.pendingDevices;
@@ -285,7 +323,8 @@ export class RedisStateStore implements StateStore {
     this.pendingSeen = new Map();
     this.pendingDevices = new Map();
     this.pendingProfiles = new Map();
-    if (!this.connected || (batch.size === 0 && devices.size === 0 && profiles.size === 0)) return;
+    if (!this.connected || (batch.size === 0 && devices.size === 0 && profiles.size === 0))
+      return Promise.resolve();
     const pipeline = this.redis.pipeline();
     // Last writer wins: siblings learning the same subject at once each lose a little, which a
     // baseline can afford; a lock per request could not.
@@ -320,10 +359,13 @@ export class RedisStateStore implements StateStore {
       );
       pipeline.pexpire(key, SEEN_TTL_MS);
     }
-    pipeline.exec().catch((err: Error) => {
-      this.errors++;
-      this.onError(err);
-    });
+    return pipeline.exec().then(
+      () => undefined,
+      (err: Error) => {
+        this.errors++;
+        this.onError(err);
+      },
+    );
   }
 
   rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number> {
@@ -337,7 +379,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    this.flushSeen();
+    await this.flush();
     this.redis.disconnect();
   }
 }

@@ -104,7 +104,7 @@ describe.each(stores)('%s state store', (_name, make) => {
   it('remembers where a subject was last seen', async () => {
     store.recordSeen('dave', { latitude: 52.5, longitude: 13.4, accuracyKm: 20, asn: 3320, at: T0 });
     store.recordSeen('erin', { latitude: 1, longitude: 2, accuracyKm: 3, asn: undefined, at: T0 });
-    await new Promise((r) => setTimeout(r, 50));
+    await store.flush();
     const needs = { loginWindowMs: undefined, lastSeen: true };
     expect((await store.read(ctx('10.0.0.1', undefined, T0, 'dave'), needs)).lastSeen).toEqual({
       latitude: 52.5,
@@ -123,7 +123,7 @@ describe.each(stores)('%s state store', (_name, make) => {
       (await store.read(ctx('10.0.0.1', undefined, T0, subject), needs(device))).device;
     expect(await read('gina', 'laptop-1')).toBe('first');
     store.recordDevice('gina', 'laptop-1');
-    await new Promise((r) => setTimeout(r, 50));
+    await store.flush();
     expect(await read('gina', 'laptop-1')).toBe('known');
     expect(await read('gina', 'phone-9')).toBe('new');
     expect(await read('hank', 'laptop-1')).toBe('first');

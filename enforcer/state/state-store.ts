@@ -81,5 +81,7 @@ export interface StateStore {
   recordDevice(subject: string, device: string): void;
   /** Counts one request against `key` and returns the count in the window. */
   rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number>;
+  /** Sends batched writes now (shutdown, tests). */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
