@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all test lint typecheck crds check-generated unit controlplane-tests tools controlplane-up controlplane-down demo clean
+.PHONY: all test lint typecheck crds check-generated unit controlplane-tests tools controlplane-up controlplane-down demo bench bench-smoke eval clean
 
 all: test
 
@@ -47,6 +47,18 @@ controlplane-up: $(NODE_MODULES_STAMP) tools
 
 controlplane-down: $(NODE_MODULES_STAMP)
 	node test/controlplane/down.ts
+
+## bench: the side-by-side benchmark (several minutes); results in bench/results/ and the README
+bench: $(NODE_MODULES_STAMP)
+	node bench/run.ts
+
+## bench-smoke: a short run that proves the harness works (reports; never fails on numbers)
+bench-smoke: $(NODE_MODULES_STAMP)
+	BENCH_SMOKE=1 node bench/run.ts
+
+## eval: the detection evaluation; writes docs/evaluation.md
+eval: $(NODE_MODULES_STAMP)
+	node eval/run.ts
 
 ## demo: the shop app, the enforcer on examples/quickstart.yaml, 20 s of users and attacks, a table
 demo: $(NODE_MODULES_STAMP)

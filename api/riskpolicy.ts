@@ -655,6 +655,17 @@ export const riskPolicySpec = z
       deny: { status: 403 },
     }),
     allowList: allowList.default({ cidrs: [], subjects: [] }),
+    networkPolicy: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Keep a NetworkPolicy that admits traffic to the selected pods only on the enforcer ports, so the app cannot be reached around the enforcer.',
+          ),
+      })
+      .default({ enabled: true })
+      .describe('Bypass protection for the selected pods (operator).'),
   })
   .describe('Desired state of a RiskPolicy.');
 

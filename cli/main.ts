@@ -3,6 +3,7 @@
  */
 import { runEnforce } from './enforce.ts';
 import { runExplain } from './explain.ts';
+import { runOperator } from './operator.ts';
 import { runValidate } from './validate.ts';
 
 const USAGE = `riskgate — risk-based access control for APIs
@@ -10,7 +11,7 @@ const USAGE = `riskgate — risk-based access control for APIs
 Usage:
   riskgate validate FILE...     check RiskPolicy manifests offline with the cluster's rules
   riskgate enforce ...          run the enforcer (sidecar or standalone)
-  riskgate operator ...         run the Kubernetes operator                  [not implemented yet]
+  riskgate operator ...         run the Kubernetes operator and injection webhook
   riskgate explain ...          score one described request offline
 
 Run 'riskgate COMMAND --help' for a command's options.
@@ -18,17 +19,10 @@ Run 'riskgate COMMAND --help' for a command's options.
 
 type Command = (args: string[]) => Promise<number> | number;
 
-const notYet =
-  (name: string): Command =>
-  () => {
-    process.stderr.write(`riskgate ${name}: not implemented yet\n`);
-    return 2;
-  };
-
 const commands: Record<string, Command> = {
   validate: runValidate,
   enforce: runEnforce,
-  operator: notYet('operator'),
+  operator: runOperator,
   explain: runExplain,
 };
 

@@ -108,6 +108,16 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
     });
     metrics.trackRedis(redis);
     state = redis;
+    // In a pod, report the running config so the operator can count enforcers up to date.
+    const pod = process.env['POD_NAME'];
+    if (pod) {
+      const report = () => {
+        if (holder.current) redis.reportConfig(pod, holder.current.hash);
+      };
+      setTimeout(report, 1000).unref();
+      setInterval(report, 10_000).unref();
+      holder.on('reload', report);
+    }
   }
   const traffic = createTrafficServer(
     {

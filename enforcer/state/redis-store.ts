@@ -368,6 +368,18 @@ export class RedisStateStore implements StateStore {
     );
   }
 
+  /** Tells the operator which config this enforcer runs (status: enforcers up to date). */
+  reportConfig(pod: string, hash: string): void {
+    if (!this.connected) return;
+    const key = this.key('enforcers');
+    this.redis
+      .multi()
+      .hset(key, pod, `${hash} ${Date.now()}`)
+      .pexpire(key, 5 * 60_000)
+      .exec()
+      .catch((err: Error) => this.onError(err));
+  }
+
   rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number> {
     if (!this.connected) return this.local.rateLimitHit(key, windowMs, now);
     const window = now - (now % windowMs);

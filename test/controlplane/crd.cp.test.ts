@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { validateText } from '../../api/validate.ts';
 import { kubectl, kubectlIn, kubectlOk } from './kubectl.ts';
 
 beforeAll(() => {
@@ -80,6 +81,19 @@ describe('RiskPolicy CRD on a real apiserver', () => {
     const r = kubectlIn(policy(spec), 'apply', '--dry-run=server', '-f', '-');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(message);
+  });
+
+  it('accepts inline public keys, whose `y` and `n` members must be quoted in YAML 1.1 as kubectl reads it', () => {
+    const jwk = JSON.parse(readFileSync('examples/keys/demo-issuer.jwks.json', 'utf8')).keys[0];
+    const spec = (y: string) =>
+      `  authentication:\n    jwt:\n      - name: a\n        issuer: x\n        audiences: [api]\n        keys:\n          - kty: EC\n            crv: P-256\n            x: ${jwk.x}\n            ${y}: ${jwk.y}\n`;
+    const quoted = kubectlIn(policy(spec('"y"')), 'apply', '--dry-run=server', '-f', '-');
+    expect(quoted.stderr).toBe('');
+    expect(quoted.status).toBe(0);
+    // Unquoted, `y` is the boolean true to kubectl — and to riskgate validate, which agrees.
+    const bare = kubectlIn(policy(spec('y')), 'apply', '--dry-run=server', '-f', '-');
+    expect(bare.status).not.toBe(0);
+    expect(validateText(policy(spec('y')), 'p.yaml').errors.length).toBeGreaterThan(0);
   });
 
   it('shows the printer columns and the short name', () => {

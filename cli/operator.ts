@@ -1,0 +1,124 @@
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../api/duration.ts';
+import { startOperator } from '../operator/operator.ts';
+import { parseHostPort } from './host-port.ts';
+
+const HELP = `Usage: riskgate operator [options]
+
+Runs the Kubernetes operator: reconciles RiskPolicies into the config enforcers mount (a
+ConfigMap per policy) and a NetworkPolicy, reports status, and injects the enforcer sidecar into
+opted-in pods through a mutating webhook whose TLS it manages itself. Replicas elect a leader on
+a Lease; every replica serves the webhook.
+
+Options:
+  --kubeconfig FILE          run outside the cluster (the webhook registers by URL on loopback)
+  --namespace NS             the operator's namespace (default: $POD_NAMESPACE or riskgate-system)
+  --admin HOST:PORT          /metrics /healthz /readyz (default 0.0.0.0:15091)
+  --webhook-listen HOST:PORT webhook HTTPS listener (default 0.0.0.0:9443)
+  --webhook-service NAME:PORT register the webhook through this Service (in cluster)
+  --webhook-url URL          register the webhook at this URL instead
+  --failure-policy P         Ignore (default) or Fail: what the apiserver does when the webhook is down
+  --image IMAGE              the enforcer image to inject (default ghcr.io/riskgate/riskgate:0.1.0)
+  --redis URL                Redis the enforcers share; also where they report their config hash
+  --redis-password-secret NAME:KEY  Secret the sidecars read the Redis password from
+  --pow-key-secret NAME      Secret with the proof-of-work key shared by a service's enforcers
+  --identity NAME            this replica's name in the leader election (default: hostname-pid)
+  --lease-duration DURATION  leader lease (default 15s); the leader renews every ~2/15 of it
+  --resync-period DURATION   how often every policy is reconciled anyway (default 30s)
+  -h, --help                 show this help
+`;
+
+export async function runOperator(args: string[]): Promise<number> {
+  let v: Record<string, string | boolean | undefined>;
+  try {
+    v = parseArgs({
+      args,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string', default: process.env['POD_NAMESPACE'] ?? 'riskgate-system' },
+        admin: { type: 'string', default: '0.0.0.0:15091' },
+        'webhook-listen': { type: 'string', default: '0.0.0.0:9443' },
+        'webhook-service': { type: 'string' },
+        'webhook-url': { type: 'string' },
+        'failure-policy': { type: 'string', default: 'Ignore' },
+        image: { type: 'string', default: 'ghcr.io/riskgate/riskgate:0.1.0' },
+        redis: { type: 'string' },
+        'redis-password-secret': { type: 'string' },
+        'pow-key-secret': { type: 'string' },
+        identity: { type: 'string' },
+        'lease-duration': { type: 'string', default: '15s' },
+        'resync-period': { type: 'string', default: '30s' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`riskgate operator: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (v['help']) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const fail = (m: string) => {
+    process.stderr.write(`riskgate operator: ${m}\n`);
+    return 2;
+  };
+  const policy = String(v['failure-policy']);
+  if (policy !== 'Ignore' && policy !== 'Fail') return fail('--failure-policy must be Ignore or Fail');
+  let service: { name: string; port: number } | undefined;
+  if (typeof v['webhook-service'] === 'string') {
+    const [name, port] = v['webhook-service'].split(':');
+    if (!name || !Number(port)) return fail('--webhook-service must be NAME:PORT');
+    service = { name, port: Number(port) };
+  }
+  let redisSecret: { name: string; key: string } | undefined;
+  if (typeof v['redis-password-secret'] === 'string') {
+    const [name, key] = v['redis-password-secret'].split(':');
+    if (!name || !key) return fail('--redis-password-secret must be NAME:KEY');
+    redisSecret = { name, key };
+  }
+  let leaseMs: number;
+  let resyncMs: number;
+  try {
+    leaseMs = parseDuration(String(v['lease-duration']));
+    resyncMs = parseDuration(String(v['resync-period']));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  try {
+    const operator = await startOperator({
+      ...(typeof v['identity'] === 'string' ? { identity: v['identity'] } : {}),
+      leaseDurationMs: leaseMs,
+      retryPeriodMs: Math.max(100, Math.round(leaseMs / 7.5)),
+      resyncMs,
+      ...(typeof v['kubeconfig'] === 'string' ? { kubeconfig: v['kubeconfig'] } : {}),
+      namespace: String(v['namespace']),
+      admin: parseHostPort(String(v['admin']), '0.0.0.0'),
+      webhook: {
+        ...parseHostPort(String(v['webhook-listen']), '0.0.0.0'),
+        ...(typeof v['webhook-url'] === 'string' ? { url: v['webhook-url'] } : {}),
+        ...(service ? { service } : {}),
+      },
+      failurePolicy: policy,
+      injection: {
+        image: String(v['image']),
+        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+        ...(typeof v['redis'] === 'string'
+          ? { redis: { url: v['redis'], ...(redisSecret ? { passwordSecret: redisSecret } : {}) } }
+          : {}),
+        ...(typeof v['pow-key-secret'] === 'string' ? { powKeySecret: v['pow-key-secret'] } : {}),
+      },
+      ...(typeof v['redis'] === 'string' ? { redisUrl: v['redis'] } : {}),
+    });
+    process.stderr.write(`riskgate operator: admin ${operator.adminUrl}, webhook :${operator.webhookPort}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void operator.stop().then(resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    return 0;
+  } catch (err) {
+    process.stderr.write(`riskgate operator: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

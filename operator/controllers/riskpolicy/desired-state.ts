@@ -1,0 +1,131 @@
+/**
+ * What a RiskPolicy should produce, computed without touching the cluster: the validated
+ * policy and its hash, the ConfigMap the enforcers mount, and the NetworkPolicy that keeps the
+ * app's own port out of reach.
+ */
+import type { V1ConfigMap, V1NetworkPolicy } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { API_VERSION, KIND, type RiskPolicy, riskPolicy } from '../../../api/riskpolicy.ts';
+import { formatIssues } from '../../../api/validate.ts';
+import { policyHash } from '../../../enforcer/policy/compile.ts';
+import { RouteTable } from '../../../enforcer/routing/route-table.ts';
+import { ADMIN_PORT, configMapName, TRAFFIC_PORT } from '../../webhook/inject.ts';
+
+export const POLICY_LABEL = 'riskgate.dev/policy';
+export const POLICY_FILE = 'policy.yaml';
+
+export interface RiskPolicyObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string };
+  spec?: unknown;
+  status?: Record<string, unknown>;
+}
+
+export type Validated =
+  | { ok: true; policy: RiskPolicy; hash: string }
+  | { ok: false; reason: string; message: string };
+
+/** The same zod schema as everywhere, plus what only matters inside a cluster. */
+export function validateForCluster(obj: RiskPolicyObject): Validated {
+  const parsed = riskPolicy.safeParse({
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace },
+    spec: obj.spec,
+  });
+  if (!parsed.success)
+    return { ok: false, reason: 'InvalidSpec', message: formatIssues(parsed.error.issues) };
+  const policy = parsed.data;
+  for (const [i, jwt] of policy.spec.authentication.jwt.entries()) {
+    if (jwt.keysFile) {
+      return {
+        ok: false,
+        reason: 'InvalidSpec',
+        message: `spec.authentication.jwt[${i}].keysFile: files are for standalone enforcers; in a cluster use keys or jwksUri`,
+      };
+    }
+  }
+  for (const [i, f] of (policy.spec.signals.ipReputation?.feeds ?? []).entries()) {
+    if (f.file) {
+      return {
+        ok: false,
+        reason: 'InvalidSpec',
+        message: `spec.signals.ipReputation.feeds[${i}].file: use url in a cluster`,
+      };
+    }
+  }
+  try {
+    new RouteTable(
+      policy.spec.routes.map((r) => ({ methods: r.methods, path: r.path, value: r.name })),
+      'default',
+    );
+  } catch (err) {
+    return { ok: false, reason: 'InvalidSpec', message: `spec.routes: ${(err as Error).message}` };
+  }
+  return { ok: true, policy, hash: policyHash(policy) };
+}
+
+function owner(obj: RiskPolicyObject) {
+  return obj.metadata.uid
+    ? [
+        {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          name: obj.metadata.name,
+          uid: obj.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]
+    : undefined;
+}
+
+export function desiredConfigMap(obj: RiskPolicyObject, v: Extract<Validated, { ok: true }>): V1ConfigMap {
+  const document = { apiVersion: API_VERSION, kind: KIND, metadata: v.policy.metadata, spec: v.policy.spec };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: configMapName(obj.metadata.name),
+      namespace: obj.metadata.namespace,
+      labels: { [POLICY_LABEL]: obj.metadata.name, 'app.kubernetes.io/managed-by': 'riskgate-operator' },
+      annotations: { 'riskgate.dev/config-hash': v.hash },
+      ...(owner(obj) ? { ownerReferences: owner(obj) } : {}),
+    },
+    data: {
+      [POLICY_FILE]: `# Compiled by the riskgate operator from RiskPolicy ${obj.metadata.namespace}/${obj.metadata.name}.\n${stringify(document, { version: '1.1' })}`,
+    },
+  };
+}
+
+export function desiredNetworkPolicy(obj: RiskPolicyObject, policy: RiskPolicy): V1NetworkPolicy {
+  const selector = policy.spec.selector;
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: {
+      name: configMapName(obj.metadata.name),
+      namespace: obj.metadata.namespace,
+      labels: { [POLICY_LABEL]: obj.metadata.name, 'app.kubernetes.io/managed-by': 'riskgate-operator' },
+      ...(owner(obj) ? { ownerReferences: owner(obj) } : {}),
+    },
+    spec: {
+      podSelector: {
+        ...(selector.matchLabels ? { matchLabels: selector.matchLabels } : {}),
+        ...(selector.matchExpressions ? { matchExpressions: selector.matchExpressions } : {}),
+      },
+      policyTypes: ['Ingress'],
+      // Only the enforcer's ports admit traffic from outside the pod; the app's port is
+      // reachable from the enforcer alone, over localhost, which NetworkPolicy does not filter.
+      ingress: [
+        {
+          ports: [
+            { protocol: 'TCP', port: TRAFFIC_PORT },
+            { protocol: 'TCP', port: ADMIN_PORT },
+          ],
+        },
+      ],
+    },
+  };
+}

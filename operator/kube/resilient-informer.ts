@@ -1,0 +1,129 @@
+/**
+ * A client-node informer with the known pitfalls handled: the ListWatch stops for good on a
+ * watch error (only 410 Gone re-lists by itself), so errors restart it with backoff; and a
+ * watchdog restarts a watch that has gone silent, since a dropped connection does not always
+ * say so. Handlers receive objects; callers only enqueue keys from them.
+ */
+import {
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  makeInformer,
+} from '@kubernetes/client-node';
+
+export interface InformerHandlers<T> {
+  onChange: (obj: T) => void;
+  onDelete: (obj: T) => void;
+  onError?: (err: unknown) => void;
+}
+
+export interface ResilientInformerOptions {
+  /** Restart a watch that saw no event or (re)connect for this long. */
+  silenceMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class ResilientInformer<T extends KubernetesObject> {
+  private readonly informer: ReturnType<typeof makeInformer<T>>;
+  private lastActivity = Date.now();
+  private backoffMs = 0;
+  private restarting: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly silenceMs: number;
+  private readonly maxBackoffMs: number;
+  private syncedResolve: (() => void) | undefined;
+  readonly synced: Promise<void>;
+  restarts = 0;
+
+  constructor(
+    kubeconfig: KubeConfig,
+    path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+    handlers: InformerHandlers<T>,
+    options: ResilientInformerOptions & { labelSelector?: string } = {},
+  ) {
+    this.silenceMs = options.silenceMs ?? 5 * 60_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.synced = new Promise((r) => {
+      this.syncedResolve = r;
+    });
+    const touched = (fn: (o: T) => void) => (o: T) => {
+      this.lastActivity = Date.now();
+      this.backoffMs = 0;
+      fn(o);
+    };
+    this.informer = makeInformer<T>(
+      kubeconfig,
+      path,
+      async () => {
+        const result = await list();
+        this.lastActivity = Date.now();
+        return result;
+      },
+      options.labelSelector,
+    );
+    this.informer.on('add', touched(handlers.onChange));
+    this.informer.on('update', touched(handlers.onChange));
+    this.informer.on('delete', touched(handlers.onDelete));
+    this.informer.on('connect', () => {
+      this.lastActivity = Date.now();
+    });
+    this.informer.on('error', (err) => {
+      handlers.onError?.(err);
+      this.scheduleRestart();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    try {
+      await this.informer.start();
+      this.syncedResolve?.();
+    } catch (err) {
+      this.scheduleRestart();
+      throw err;
+    }
+    this.watchdog = setInterval(
+      () => {
+        if (Date.now() - this.lastActivity > this.silenceMs) this.scheduleRestart(true);
+      },
+      Math.min(this.silenceMs, 60_000),
+    );
+    this.watchdog.unref();
+  }
+
+  private scheduleRestart(now = false): void {
+    if (this.stopped || this.restarting) return;
+    this.backoffMs = now ? 0 : Math.min(this.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : 500);
+    this.restarting = setTimeout(async () => {
+      this.restarting = undefined;
+      if (this.stopped) return;
+      this.restarts++;
+      this.lastActivity = Date.now();
+      try {
+        await this.informer.stop();
+        await this.informer.start();
+        this.syncedResolve?.();
+      } catch {
+        this.scheduleRestart();
+      }
+    }, this.backoffMs);
+    this.restarting.unref();
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.restarting) clearTimeout(this.restarting);
+    await this.informer.stop();
+  }
+}
