@@ -5,7 +5,7 @@
  * latency, plus the decision itself measured in-process. Writes bench/results/ and ends with
  * one JSON line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,15 @@ import { rng } from '../eval/simulation.ts';
 import { samplePlace } from '../eval/world.ts';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
 import { demoToken } from '../test/support/tokens.ts';
+import {
+  children,
+  LOAD_CORE,
+  pinned,
+  ready,
+  SUT_CORE,
+  startNginx,
+  startNode as startNodeIn,
+} from './processes.ts';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
 const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -30,81 +39,7 @@ const OPEN_RATE = 1000;
 const CONNECTIONS = 32;
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = process.execPath;
-const LOAD_CORE = '0';
-const SUT_CORE = '1';
-
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function pinned(core: string, command: string, args: string[], options: { cwd?: string } = {}): ChildProcess {
-  const child = spawn('taskset', ['-c', core, command, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    ...options,
-  });
-  children.push(child);
-  return child;
-}
-
-function ready(child: ChildProcess): Promise<void> {
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      if (process.env['BENCH_LOG']) process.stderr.write(d);
-      out += d.toString();
-      if (out.includes('ready')) done();
-    });
-    child.once('exit', (code) => fail(new Error(`process exited (${code}) before it was ready`)));
-  });
-}
-
-async function startNode(script: string, args: string[]): Promise<ChildProcess> {
-  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-  const child = pinned(SUT_CORE, NODE, [...flags, join(ROOT, script), ...args]);
-  await ready(child);
-  return child;
-}
-
-async function startNginx(dir: string, port: number, upstreamPort: number): Promise<ChildProcess> {
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/nginx-body;
-  proxy_temp_path ${dir}/nginx-proxy;
-  fastcgi_temp_path ${dir}/nginx-fastcgi;
-  uwsgi_temp_path ${dir}/nginx-uwsgi;
-  scgi_temp_path ${dir}/nginx-scgi;
-  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-`,
-  );
-  const child = pinned(SUT_CORE, 'nginx', ['-c', conf, '-p', dir]);
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/products/1`);
-      await res.arrayBuffer();
-      if (res.status === 200) return child;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('nginx did not start');
-}
+const startNode = (script: string, args: string[]) => startNodeIn(ROOT, script, args);
 
 interface Target {
   name: string;

@@ -1,0 +1,101 @@
+/** Routes: method + path templates with their sensitivity, rules and role. */
+import { z } from 'zod';
+import { withRules } from '../rule.ts';
+import { httpMethod, name } from './fields.ts';
+
+// ---------------------------------------------------------------------------------------------
+// routes
+
+export const sensitivity = z
+  .enum(['low', 'medium', 'high', 'critical'])
+  .describe(
+    'How much a route matters. It tightens the decision thresholds: low +10, medium 0, high -15, critical -30 points.',
+  );
+
+const loginSettings = z
+  .strictObject({
+    accountField: z
+      .string()
+      .min(1)
+      .max(128)
+      .default('username')
+      .describe('JSON or form body field that names the account. Default username.'),
+    passwordField: z
+      .string()
+      .min(1)
+      .max(128)
+      .default('password')
+      .describe(
+        'Body field holding the secret. Only a salted hash of account + secret is kept in memory, to count repeated pairs.',
+      ),
+    failureStatuses: z
+      .array(z.number().int().min(100).max(599))
+      .min(1)
+      .max(16)
+      .default([401, 403])
+      .describe('App response statuses that mean a failed attempt. Default [401, 403].'),
+  })
+  .describe('How credential-stuffing detection reads this login route.');
+
+export const route = withRules(
+  z
+    .strictObject({
+      name: name.describe('Route name, used in logs and metric labels.'),
+      methods: z.array(httpMethod).min(1).max(7).describe('HTTP methods this route matches.'),
+      path: z
+        .string()
+        .min(1)
+        .max(512)
+        .regex(
+          /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%{}]*$/,
+          'must be an absolute path template such as /orders/:id',
+        )
+        .describe('Path template: literal segments, `:param` for one segment, a trailing `*` for the rest.'),
+      sensitivity: sensitivity.default('medium'),
+      authentication: z
+        .enum(['required', 'optional'])
+        .default('optional')
+        .describe('required: anonymous requests get 401. optional: anonymous requests are scored.'),
+      requiredScopes: z
+        .array(z.string().min(1).max(128))
+        .max(32)
+        .default([])
+        .describe('All must be granted.'),
+      requiredClaims: z
+        .array(
+          z.strictObject({
+            claim: z.string().min(1).max(128),
+            values: z
+              .array(z.string().max(256))
+              .min(1)
+              .max(32)
+              .describe('The claim must equal (or contain) one.'),
+          }),
+        )
+        .max(16)
+        .default([])
+        .describe('Claims the verified token must carry.'),
+      role: z
+        .enum(['api', 'login'])
+        .default('api')
+        .describe('login: credential-stuffing detection watches this route.'),
+      login: loginSettings.optional(),
+      failMode: z.enum(['open', 'closed']).optional().describe('Overrides spec.failMode for this route.'),
+    })
+    .describe('A method + path template with its own rules.'),
+  [
+    {
+      cel: "self.role == 'login' || !has(self.login)",
+      message: 'login settings are only allowed on routes with role login',
+      field: 'login',
+      check: (v) => v.role === 'login' || v.login === undefined,
+    },
+    {
+      cel: "self.authentication == 'required' || (size(self.requiredScopes) == 0 && size(self.requiredClaims) == 0)",
+      message: 'requiredScopes and requiredClaims need authentication: required',
+      field: 'authentication',
+      check: (v) =>
+        v.authentication === 'required' || (v.requiredScopes.length === 0 && v.requiredClaims.length === 0),
+    },
+  ],
+);
