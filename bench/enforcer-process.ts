@@ -12,3 +12,5 @@ await startEnforcer({
   ...(redisUrl ? { redisUrl } : {}),
 });
 process.stdout.write(`ready ${listenPort}\n`);
+// Exit normally on a signal, so --cpu-prof can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));

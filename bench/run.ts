@@ -332,7 +332,8 @@ ${JSON.stringify(summary, null, 2)}
 \`\`\`
 `;
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    const name = SMOKE ? 'smoke' : 'latest';
+    // A smoke run proves the harness; its numbers go to a scratch file nobody commits.
+    const name = SMOKE ? '.smoke' : 'latest';
     writeFileSync(
       join(ROOT, `bench/results/${name}.json`),
       `${JSON.stringify({ summary, rows, rounds: ROUNDS }, null, 2)}\n`,
