@@ -33,6 +33,8 @@ export interface EnforcerOptions {
   watchIntervalMs?: number;
   upstreamHeadersTimeoutMs?: number;
   maxConnections?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   logLevel?: string;
   /** Shared state; without it state is local to this process. */
   redisUrl?: string;
@@ -130,7 +132,11 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
       logins: new LoginAttemptReader(),
       clock: options.clock ?? Date.now,
     },
-    options.maxConnections ? { maxConnections: options.maxConnections } : {},
+    {
+      ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
+      ...(options.headersTimeoutMs ? { headersTimeoutMs: options.headersTimeoutMs } : {}),
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    },
   );
   const admin = createAdminServer(holder, metrics);
   await traffic.listen({ host: options.listen.host, port: options.listen.port });

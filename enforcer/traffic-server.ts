@@ -3,7 +3,12 @@
  * method or path, to the request path, and never parses bodies itself — they stream to the app.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { sendProblem } from './actions/problem.ts';
 import type { DecisionLog } from './observability/decision-log.ts';
 import { createRequestHandler, type RequestPathDeps } from './request-path.ts';
@@ -16,6 +21,10 @@ function requestIds(): () => string {
 
 export interface TrafficServerOptions {
   maxConnections?: number;
+  /** A client must finish sending headers within this (slowloris). Default 10 s. */
+  headersTimeoutMs?: number;
+  /** ... and the whole request within this. Default 60 s. */
+  requestTimeoutMs?: number;
 }
 
 export function createTrafficServer(
@@ -29,11 +38,19 @@ export function createTrafficServer(
     disableRequestLogging: true,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
-    requestTimeout: 60_000,
+    requestTimeout: options.requestTimeoutMs ?? 60_000,
     connectionTimeout: 0,
     maxRequestsPerSocket: 0,
     bodyLimit: 1024 * 1024,
-  });
+    // Passed to http.createServer: slow clients are checked every second, not every 30 s
+    // (Node's default), so a slowloris connection is closed soon after its deadline.
+    http: {
+      headersTimeout: options.headersTimeoutMs ?? 10_000,
+      requestTimeout: options.requestTimeoutMs ?? 60_000,
+      connectionsCheckingInterval: 1000,
+      maxHeaderSize: 16 * 1024,
+    },
+  } as FastifyServerOptions);
   app.decorateRequest('riskgate', null);
   // Bodies are not ours to parse: they stream to the app (login routes read theirs, bounded).
   app.removeAllContentTypeParsers();
@@ -67,7 +84,6 @@ export function createTrafficServer(
     sendProblem(reply, 'RG_ERR_INTERNAL', request.id);
   });
 
-  app.server.headersTimeout = 10_000;
   if (options.maxConnections) app.server.maxConnections = options.maxConnections;
   return app;
 }
