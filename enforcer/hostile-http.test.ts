@@ -175,6 +175,25 @@ describe('request smuggling probes never desynchronise the enforcer from the app
     expect(upstream.requests.slice(before).map((r) => r.url)).toEqual(['/one', '/two']);
   });
 
+  it('a client that half-closes after its request still gets the answer', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let out = '';
+      socket.on('data', (d) => {
+        out += d.toString();
+      });
+      socket.on('close', () => resolve(out));
+      socket.end(`GET /half HTTP/1.1\r\n${H}\r\n`);
+    });
+    rows.push({
+      probe: 'half-closed client (FIN after the request)',
+      expected: '200',
+      observed: statuses(answer).join(', ') || 'connection closed',
+      reachedApp: 1,
+    });
+    expect(statuses(answer)).toEqual([200]);
+  });
+
   it('a chunked body arrives whole and alone', async () => {
     const before = upstream.requests.length;
     await probe(

@@ -85,5 +85,9 @@ export function createTrafficServer(
   });
 
   if (options.maxConnections) app.server.maxConnections = options.maxConnections;
+  // A client may half-close after sending its request (RFC 9112 allows it; scanners and some
+  // clients do). Node's default aborts such a request before a proxied answer can come back;
+  // keep the socket open for the answer instead — requestTimeout still bounds it.
+  (app.server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   return app;
 }
