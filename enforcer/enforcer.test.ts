@@ -265,6 +265,19 @@ describe('authentication and authorization', () => {
     ['garbage', async () => 'not.a.token'],
     ['wrong issuer', async () => demoToken({ iss: 'https://evil.example' })],
     ['wrong audience', async () => demoToken({ aud: 'someone-else' })],
+    ['not yet valid', async () => demoToken({ nbf: Math.floor(Date.now() / 1000) + 3600 })],
+    ['unknown kid', async () => attackerToken({ kid: 'rotated-away' })],
+    [
+      'jku pointing at the attacker',
+      async () => attackerToken({ kid: 'demo-2026', jku: 'https://evil.example/jwks.json' }),
+    ],
+    [
+      'x5u pointing at the attacker',
+      async () => attackerToken({ kid: 'demo-2026', x5u: 'https://evil.example/cert.pem' }),
+    ],
+    ['embedded jwk', async () => attackerToken({ kid: 'demo-2026', embed: true })],
+    ['oversized', async () => `${b64({ alg: 'ES256' })}.${b64({ pad: 'x'.repeat(10_000) })}.sig`],
+    ['malformed base64', async () => 'eyJhbGciOiJFUzI1NiJ9.!!!not-base64!!!.AAAA'],
   ])('refuses a %s token with 401 invalid_token, also on optional routes', async (_name, make) => {
     const token = await make();
     for (const path of ['/transfer', '/products/1']) {
@@ -491,6 +504,17 @@ describe('live reload', () => {
     expect((await send('/a', { headers: from('203.0.113.9') })).status).toBe(403);
   });
 });
+
+/** A token signed with the attacker's own key, trying to make the verifier use it. */
+async function attackerToken(header: { kid: string; jku?: string; x5u?: string; embed?: boolean }) {
+  const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const protectedHeader: Record<string, unknown> = { alg: 'ES256', kid: header.kid };
+  if (header.jku) protectedHeader['jku'] = header.jku;
+  if (header.x5u) protectedHeader['x5u'] = header.x5u;
+  if (header.embed) protectedHeader['jwk'] = await exportJWK(publicKey);
+  return new SignJWT(claims()).setProtectedHeader(protectedHeader as { alg: string }).sign(privateKey);
+}
 
 function b64(value: unknown) {
   return Buffer.from(JSON.stringify(value)).toString('base64url');

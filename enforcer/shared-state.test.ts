@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDelayProxy } from '../test/support/delay-proxy.ts';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
@@ -128,6 +129,44 @@ describe('two enforcers, one Redis', () => {
     const after = await attack('victim-three@example.com', [a, b]);
     expect(after.reached).toBe(3);
   }, 60_000);
+
+  it('keep deciding within the Redis timeout when Redis is slow: every request answered, failMode obeyed', async () => {
+    let delay = 0;
+    const slow = await startDelayProxy(redis.port, () => delay);
+    const viaSlow = await startEnforcer({
+      policyPath: policy.file,
+      upstream: upstream.url,
+      listen: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
+      logLevel: 'silent',
+      redisUrl: `redis://127.0.0.1:${slow.port}`,
+      redisTimeoutMs: 50,
+    });
+    try {
+      await eventually(async () => {
+        const m = await request(`${viaSlow.adminUrl}/metrics`);
+        return (await m.body.text()).includes('riskgate_redis_up 1');
+      });
+      delay = 400; // every Redis answer now takes longer than the 50 ms the enforcer waits
+      const outcomes: string[] = [];
+      await Promise.all(
+        Array.from({ length: 6 }, async (_, c) => {
+          for (let i = 0; i < 10; i++) {
+            const path = i % 2 ? '/admin/login' : '/login';
+            const r = await login(viaSlow.trafficUrl, `slow-${c}-${i}`, `100.5.${c}.${i}`, path);
+            outcomes.push(`${path} ${r.code ?? r.status}`);
+          }
+        }),
+      );
+      expect(outcomes).toHaveLength(60);
+      expect(new Set(outcomes)).toEqual(new Set(['/login 401', '/admin/login RG_ERR_STATE_UNAVAILABLE']));
+      const metrics = await (await request(`${viaSlow.adminUrl}/metrics`)).body.text();
+      expect(Number(/riskgate_redis_errors (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    } finally {
+      await viaSlow.close();
+      await slow.close();
+    }
+  });
 
   it('answer 503 on a failMode: closed route while Redis is down, and decide locally elsewhere', async () => {
     await redis.stop();

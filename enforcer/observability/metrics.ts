@@ -129,7 +129,7 @@ export class EnforcerMetrics {
     });
     new Gauge({
       name: 'riskgate_redis_errors',
-      help: 'Redis command errors and timeouts since start (local state decided instead).',
+      help: 'Redis errors, timeouts and reads while Redis was down, since start (local state decided instead).',
       registers: [this.registry],
       collect() {
         this.set(store.errors);

@@ -141,7 +141,7 @@ export class RedisStateStore implements StateStore {
     ttl: SUBJECT_SNAPSHOT_TTL_MS,
   });
   private flushScheduled = false;
-  /** Errors since start, for metrics. */
+  /** Reads local state answered because Redis failed, timed out or was down; for metrics. */
   errors = 0;
 
   constructor(options: RedisStoreOptions) {
@@ -190,7 +190,10 @@ export class RedisStateStore implements StateStore {
 
   read(ctx: RequestContext, needs: StateNeeds): StateSnapshot | Promise<StateSnapshot> {
     if (needsNothing(needs)) return EMPTY_SNAPSHOT;
-    if (!this.connected) return { ...this.local.read(ctx, needs), degraded: true };
+    if (!this.connected) {
+      this.errors++;
+      return { ...this.local.read(ctx, needs), degraded: true };
+    }
     const login = needs.loginWindowMs !== undefined;
     const subject = ctx.riskSubject;
     const reusable = !login && subject !== undefined;
