@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all test lint typecheck crds check-generated unit controlplane-tests tools controlplane-up controlplane-down demo bench bench-smoke eval clean
+.PHONY: all test lint typecheck crds check-generated unit controlplane-tests tools controlplane-up controlplane-down demo bench bench-smoke eval e2e clean
 
 all: test
 
@@ -59,6 +59,10 @@ bench-smoke: $(NODE_MODULES_STAMP)
 ## eval: the detection evaluation; writes docs/evaluation.md
 eval: $(NODE_MODULES_STAMP)
 	node eval/run.ts
+
+## e2e: tier 4 on kind (needs Docker; stops at once, saying so, where there is none)
+e2e: $(NODE_MODULES_STAMP)
+	test/e2e/run.sh
 
 ## demo: the shop app, the enforcer on examples/quickstart.yaml, 20 s of users and attacks, a table
 demo: $(NODE_MODULES_STAMP)

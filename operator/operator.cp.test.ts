@@ -125,7 +125,7 @@ const exists = (...args: string[]) => kubectl('get', ...args, '-n', NS).status =
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  kubectlOk('apply', '--server-side', '-f', 'crds/');
+  kubectlOk('apply', '--server-side', '--force-conflicts', '-f', 'crds/');
   kubectlOk('wait', '--for=condition=Established', 'crd/riskpolicies.riskgate.dev', '--timeout=60s');
   kubectlIn(
     `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NS}, labels: {riskgate.dev/inject: enabled}}\n`,

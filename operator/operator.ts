@@ -21,6 +21,7 @@ import { validateForCluster } from './controllers/riskpolicy/desired-state.ts';
 import { selects } from './kube/label-selector.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { startAdmissionServer } from './webhook/admission-server.ts';
+import { loadOrCreateCertificate } from './webhook/certificate-secret.ts';
 import { generateServingCertificate, needsRenewal, type ServingCertificate } from './webhook/certificates.ts';
 import type { InjectionSettings } from './webhook/inject.ts';
 import { register } from './webhook/registration.ts';
@@ -116,7 +117,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         `${options.webhook.service.name}.${options.namespace}.svc.cluster.local`,
       ]
     : ['localhost'];
-  let cert: ServingCertificate = await generateServingCertificate(certNames, ['127.0.0.1']);
+  // In a cluster the replicas share one certificate through a Secret; outside, each has its own.
+  let cert: ServingCertificate = options.webhook.service
+    ? await loadOrCreateCertificate(core, options.namespace, 'riskgate-webhook-tls', certNames)
+    : await generateServingCertificate(certNames, ['127.0.0.1']);
   const webhook = await startAdmissionServer(
     {
       cert: () => cert,
@@ -256,12 +260,30 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       this.set(controller?.queue.length ?? 0);
     },
   });
+  new Gauge({
+    name: 'riskgate_operator_enforcers',
+    help: 'Pods each RiskPolicy selects, and enforcers running its current config (from status).',
+    labelNames: ['namespace', 'policy', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of policies.list()) {
+        const e = (p.status as { enforcers?: { selected?: number; upToDate?: number } } | undefined)
+          ?.enforcers;
+        if (!e) continue;
+        const labels = { namespace: p.metadata.namespace, policy: p.metadata.name };
+        this.set({ ...labels, state: 'selected' }, e.selected ?? 0);
+        this.set({ ...labels, state: 'up_to_date' }, e.upToDate ?? 0);
+      }
+    },
+  });
   await admin.listen(options.admin);
   const address = admin.server.address() as { port: number };
 
   // Renew the serving certificate long before it expires (checked daily).
+  // (In a cluster the shared Secret is the certificate: see docs/operator.md for its rotation.)
   const renew = setInterval(async () => {
-    if (!needsRenewal(cert)) return;
+    if (options.webhook.service || !needsRenewal(cert)) return;
     cert = await generateServingCertificate(certNames, ['127.0.0.1']);
     webhook.reloadCertificate();
     if (elector.isLeader && controller) {

@@ -6,7 +6,7 @@ import { validateText } from '../../api/validate.ts';
 import { kubectl, kubectlIn, kubectlOk } from './kubectl.ts';
 
 beforeAll(() => {
-  kubectlOk('apply', '--server-side', '-f', 'crds/');
+  kubectlOk('apply', '--server-side', '--force-conflicts', '-f', 'crds/');
   kubectlOk('wait', '--for=condition=Established', 'crd/riskpolicies.riskgate.dev', '--timeout=60s');
 });
 

@@ -23,7 +23,7 @@ export interface RiskPolicyObject {
 }
 
 export type Validated =
-  | { ok: true; policy: RiskPolicy; hash: string }
+  | { ok: true; policy: RiskPolicy; hash: string; warnings: string[] }
   | { ok: false; reason: string; message: string };
 
 /** The same zod schema as everywhere, plus what only matters inside a cluster. */
@@ -46,14 +46,15 @@ export function validateForCluster(obj: RiskPolicyObject): Validated {
       };
     }
   }
-  for (const [i, f] of (policy.spec.signals.ipReputation?.feeds ?? []).entries()) {
-    if (f.file) {
-      return {
-        ok: false,
-        reason: 'InvalidSpec',
-        message: `spec.signals.ipReputation.feeds[${i}].file: use url in a cluster`,
-      };
-    }
+  // A file feed only exists next to a standalone enforcer: in a cluster it is left out, and
+  // the status says so, rather than sidecars that cannot start.
+  const warnings: string[] = [];
+  const reputation = policy.spec.signals.ipReputation;
+  if (reputation) {
+    const skipped = reputation.feeds.filter((f) => f.file !== undefined);
+    for (const f of skipped)
+      warnings.push(`feed ${f.name}: file feeds are for standalone enforcers and were left out; use url`);
+    if (skipped.length > 0) reputation.feeds = reputation.feeds.filter((f) => f.file === undefined);
   }
   try {
     new RouteTable(
@@ -63,7 +64,7 @@ export function validateForCluster(obj: RiskPolicyObject): Validated {
   } catch (err) {
     return { ok: false, reason: 'InvalidSpec', message: `spec.routes: ${(err as Error).message}` };
   }
-  return { ok: true, policy, hash: policyHash(policy) };
+  return { ok: true, policy, hash: policyHash(policy), warnings };
 }
 
 function owner(obj: RiskPolicyObject) {

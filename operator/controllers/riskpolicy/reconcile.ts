@@ -130,8 +130,8 @@ export async function reconcile(deps: ReconcileDeps, key: string): Promise<void>
         type: 'Ready',
         status: 'True',
         observedGeneration: generation,
-        reason: 'Compiled',
-        message: `config ${hash} published`,
+        reason: validated.warnings.length > 0 ? 'CompiledWithWarnings' : 'Compiled',
+        message: [`config ${hash} published`, ...validated.warnings].join('; '),
       }
     : {
         type: 'Ready',

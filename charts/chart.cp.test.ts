@@ -1,0 +1,305 @@
+/**
+ * The Helm chart with the real helm and kubectl against a real kube-apiserver: lint, template,
+ * server-side dry run, install / upgrade (with a CRD change) / uninstall; the Argo CD health
+ * check in a real Lua interpreter; and no drift after the operator has reconciled.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, kubectlIn, kubectlOk, tool } from '../test/controlplane/kubectl.ts';
+import { eventually } from '../test/support/temp-policy.ts';
+
+const CHART = 'charts/riskgate';
+const CI_VALUES = readdirSync(`${CHART}/ci`).map((f) => `${CHART}/ci/${f}`);
+const helm = (...args: string[]) => tool('helm', args);
+
+const SERVICE_MONITOR_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: servicemonitors.monitoring.coreos.com}
+spec:
+  group: monitoring.coreos.com
+  names: {kind: ServiceMonitor, plural: servicemonitors, listKind: ServiceMonitorList, singular: servicemonitor}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`;
+
+beforeAll(() => {
+  // A stand-in CRD so ServiceMonitors can be validated; the Prometheus Operator's real one is
+  // not part of this project.
+  kubectlIn(SERVICE_MONITOR_CRD, 'apply', '-f', '-');
+  kubectlIn('apiVersion: v1\nkind: Namespace\nmetadata: {name: riskgate-system}\n', 'apply', '-f', '-');
+  kubectlOk(
+    'wait',
+    '--for=condition=Established',
+    'crd/servicemonitors.monitoring.coreos.com',
+    '--timeout=60s',
+  );
+});
+
+describe('helm chart', () => {
+  it.each([['default values', undefined], ...CI_VALUES.map((f) => [f, f] as const)])(
+    'lints and renders with %s',
+    (_n, file) => {
+      const values = file ? ['-f', file] : [];
+      const lint = helm('lint', CHART, ...values);
+      expect(lint.stdout + lint.stderr).toContain('0 chart(s) failed');
+      const rendered = helm(
+        'template',
+        'riskgate',
+        CHART,
+        '--namespace',
+        'riskgate-system',
+        '--kube-version',
+        '1.36.3',
+        ...values,
+      );
+      expect(rendered.stderr).toBe('');
+      expect(rendered.status).toBe(0);
+      const dry = kubectlIn(
+        rendered.stdout,
+        'apply',
+        '--server-side',
+        '--force-conflicts',
+        '--dry-run=server',
+        '-n',
+        'riskgate-system',
+        '-f',
+        '-',
+      );
+      expect(dry.stderr).toBe('');
+      expect(dry.status).toBe(0);
+    },
+  );
+
+  it('refuses a typo in values at install (values.schema.json)', () => {
+    const typo = helm('template', 'riskgate', CHART, '--set', 'operator.replica=3');
+    expect(typo.status).not.toBe(0);
+    expect(typo.stderr).toMatch(/additional properties 'replica' not allowed|replica/);
+    const bad = helm('template', 'riskgate', CHART, '--set', 'operator.failurePolicy=Sometimes');
+    expect(bad.status).not.toBe(0);
+  });
+
+  it('installs, upgrades with a CRD change, and uninstalls', () => {
+    // The CRD may exist already (applied by kubectl in another test): the chart adopts it.
+    const install = helm(
+      'install',
+      'riskgate',
+      CHART,
+      '--namespace',
+      'riskgate-system',
+      '--wait=false',
+      '--take-ownership',
+    );
+    expect(install.stderr).toBe('');
+    expect(install.stdout).toContain('riskgate.dev/inject=enabled'); // NOTES.txt tells what to do next
+    for (const [kind, name] of [
+      ['deployment', 'riskgate-operator'],
+      ['serviceaccount', 'riskgate-operator'],
+      ['service', 'riskgate-webhook'],
+      ['poddisruptionbudget', 'riskgate-operator'],
+      ['statefulset', 'riskgate-redis'],
+      ['role', 'riskgate-operator'],
+    ]) {
+      expect(kubectl('get', kind!, name!, '-n', 'riskgate-system').status, `${kind}/${name}`).toBe(0);
+    }
+    expect(kubectl('get', 'clusterrole', 'riskgate-operator').status).toBe(0);
+    const deployment = JSON.parse(
+      kubectlOk('get', 'deployment', 'riskgate-operator', '-n', 'riskgate-system', '-o', 'json'),
+    );
+    expect(deployment.spec.replicas).toBe(2);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+    });
+    expect(container.args).toContain('--webhook-service=riskgate-webhook:443');
+
+    // A new chart version whose CRD gained a printer column: helm upgrade must apply it.
+    const next = join(mkdtempSync(join(tmpdir(), 'riskgate-chart-')), 'riskgate');
+    cpSync(CHART, next, { recursive: true });
+    const crdFile = join(next, 'files/riskpolicies.riskgate.dev.yaml');
+    writeFileSync(
+      crdFile,
+      readFileSync(crdFile, 'utf8').replace(
+        '        - name: Age',
+        '        - name: Fail-Mode\n          type: string\n          jsonPath: .spec.failMode\n        - name: Age',
+      ),
+    );
+    const upgrade = helm('upgrade', 'riskgate', next, '--namespace', 'riskgate-system', '--wait=false');
+    expect(upgrade.stderr).toBe('');
+    const crd = JSON.parse(kubectlOk('get', 'crd', 'riskpolicies.riskgate.dev', '-o', 'json'));
+    expect(crd.spec.versions[0].additionalPrinterColumns.map((c: { name: string }) => c.name)).toContain(
+      'Fail-Mode',
+    );
+    expect(crd.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
+
+    const uninstall = helm('uninstall', 'riskgate', '--namespace', 'riskgate-system');
+    expect(uninstall.status).toBe(0);
+    expect(kubectl('get', 'deployment', 'riskgate-operator', '-n', 'riskgate-system').status).not.toBe(0);
+    expect(kubectl('get', 'clusterrole', 'riskgate-operator').status).not.toBe(0);
+    // The CRD, and with it every RiskPolicy, stays.
+    expect(kubectl('get', 'crd', 'riskpolicies.riskgate.dev').status).toBe(0);
+  });
+});
+
+/** JSON → a Lua table literal. */
+function lua(value: unknown): string {
+  if (value === null || value === undefined) return 'nil';
+  if (Array.isArray(value)) return `{${value.map(lua).join(', ')}}`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `[${JSON.stringify(k)}] = ${lua(v)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function health(obj: unknown): { status: string; message: string } {
+  const script = readFileSync('docs/gitops/riskpolicy-health.lua', 'utf8');
+  const program = `local obj = ${lua(obj)}\nlocal function check(obj)\n${script}\nend\nlocal hs = check(obj)\nprint(hs.status .. "\\t" .. hs.message)\n`;
+  const r = spawnSync('lua5.4', ['-'], { input: program, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const [status, message] = r.stdout.trim().split('\t') as [string, string];
+  return { status, message };
+}
+
+describe('Argo CD health check (Lua)', () => {
+  const base = {
+    apiVersion: 'riskgate.dev/v1alpha1',
+    kind: 'RiskPolicy',
+    metadata: { name: 'p', generation: 3 },
+  };
+  it.each([
+    ['no status yet', 'Progressing', { ...base }],
+    [
+      'an older generation observed',
+      'Progressing',
+      { ...base, status: { observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }] } },
+    ],
+    [
+      'Ready=True at the current generation',
+      'Healthy',
+      {
+        ...base,
+        status: {
+          observedGeneration: 3,
+          conditions: [{ type: 'Ready', status: 'True', message: 'config abc published' }],
+        },
+      },
+    ],
+    [
+      'Ready=False',
+      'Degraded',
+      {
+        ...base,
+        status: {
+          observedGeneration: 3,
+          conditions: [
+            { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: 'spec.routes: conflict' },
+          ],
+        },
+      },
+    ],
+    ['no Ready condition', 'Progressing', { ...base, status: { observedGeneration: 3, conditions: [] } }],
+  ])('%s → %s', (_name, expected, obj) => {
+    expect(health(obj).status).toBe(expected);
+  });
+
+  it('says why it is degraded', () => {
+    const r = health({
+      ...base,
+      status: {
+        observedGeneration: 3,
+        conditions: [{ type: 'Ready', status: 'False', message: 'spec.routes: conflict' }],
+      },
+    });
+    expect(r.message).toBe('spec.routes: conflict');
+  });
+});
+
+describe('GitOps: no drift', () => {
+  let child: import('node:child_process').ChildProcess | undefined;
+
+  afterAll(() => {
+    child?.kill('SIGKILL');
+  });
+
+  it('leaves the RiskPolicy spec and the Deployment exactly as applied after the operator reconciled', async () => {
+    kubectlIn(
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: gitops, labels: {riskgate.dev/inject: enabled}}\n',
+      'apply',
+      '-f',
+      '-',
+    );
+    kubectlOk('apply', '--server-side', '-f', 'crds/', '--force-conflicts');
+    const manifests = `${readFileSync('examples/quickstart.yaml', 'utf8').replace('namespace: default', 'namespace: gitops')}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop, namespace: gitops}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: shop}}
+  template:
+    metadata: {labels: {app: shop}}
+    spec:
+      containers:
+        - name: app
+          image: registry.example/shop:1
+          ports: [{name: http, containerPort: 8080}]
+`;
+    const file = join(mkdtempSync(join(tmpdir(), 'riskgate-gitops-')), 'app.yaml');
+    writeFileSync(file, manifests);
+    kubectlOk('apply', '--server-side', '--field-manager=argocd', '-f', file);
+
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const { spawn } = await import('node:child_process');
+    const { inject } = await import('vitest');
+    child = spawn(
+      'bin/riskgate',
+      [
+        'operator',
+        '--kubeconfig',
+        inject('kubeconfig'),
+        '--namespace',
+        'riskgate-system',
+        '--identity',
+        'gitops',
+        '--admin',
+        `127.0.0.1:${port}`,
+        '--webhook-listen',
+        '127.0.0.1:0',
+        '--lease-duration',
+        '3s',
+        '--resync-period',
+        '1s',
+      ],
+      { stdio: 'ignore', env: { ...process.env, RISKGATE_LOG_LEVEL: 'warn' } },
+    );
+    const ready = () =>
+      JSON.parse(
+        kubectlOk('get', 'rpol', 'quickstart', '-n', 'gitops', '-o', 'json'),
+      ).status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
+    expect(await eventually(() => ready()?.status === 'True', 30_000)).toBe(true);
+    expect(ready().reason).toBe('CompiledWithWarnings'); // the file feed is for standalone use
+    expect(kubectl('get', 'configmap', 'riskgate-quickstart', '-n', 'gitops').status).toBe(0);
+
+    const diff = kubectl('diff', '--server-side', '--field-manager=argocd', '-f', file);
+    expect(diff.stdout).toBe('');
+    expect(diff.status).toBe(0);
+  });
+});
