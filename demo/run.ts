@@ -4,23 +4,13 @@
  * traffic class × outcome and the latency the enforcer adds. Leaves nothing running.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { request } from 'undici';
+import { freePort } from '../test/support/free-port.ts';
 import { demoToken } from '../test/support/tokens.ts';
 import { startShopApp } from './shop-app.ts';
 import { type ClassResult, playTraffic } from './traffic.ts';
 
 const seconds = Number(process.env['DEMO_SECONDS'] ?? 20);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitReady(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

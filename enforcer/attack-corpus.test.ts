@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
-import { type RunningEnforcer, startEnforcer } from './enforcer.ts';
+import { startTestEnforcer } from '../test/support/test-enforcer.ts';
+import type { RunningEnforcer } from './enforcer.ts';
 
 const CORPUS = 'test/fixtures/crs-regression';
 
@@ -83,12 +84,7 @@ spec:
   signals:
     credentialStuffing: {}
 `);
-  enforcer = await startEnforcer({
-    policyPath: policy.file,
-    upstream: upstream.url,
-    listen: { host: '127.0.0.1', port: 0 },
-    admin: { host: '127.0.0.1', port: 0 },
-    logLevel: 'silent',
+  enforcer = await startTestEnforcer(policy.file, upstream.url, {
     headersTimeoutMs: 2000,
     requestTimeoutMs: 2000,
   });

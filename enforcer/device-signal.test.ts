@@ -4,8 +4,9 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
+import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 import { demoToken } from '../test/support/tokens.ts';
-import { type RunningEnforcer, startEnforcer } from './enforcer.ts';
+import type { RunningEnforcer } from './enforcer.ts';
 
 let upstream: RecordingUpstream;
 let policy: TempPolicy;
@@ -54,13 +55,7 @@ spec:
   actions:
     challenge: {stepUp: {acrValues: [mfa]}}
 `);
-  enforcer = await startEnforcer({
-    policyPath: policy.file,
-    upstream: upstream.url,
-    listen: { host: '127.0.0.1', port: 0 },
-    admin: { host: '127.0.0.1', port: 0 },
-    logLevel: 'silent',
-  });
+  enforcer = await startTestEnforcer(policy.file, upstream.url);
 });
 
 afterAll(async () => {

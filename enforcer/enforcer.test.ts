@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
+import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 import { demoToken } from '../test/support/tokens.ts';
 import { solve } from './actions/proof-of-work.ts';
 import { type RunningEnforcer, startEnforcer } from './enforcer.ts';
@@ -433,13 +434,7 @@ describe('upstream failures', () => {
   });
 
   it('answers 502 when the app is down', async () => {
-    const down = await startEnforcer({
-      policyPath: policy.file,
-      upstream: 'http://127.0.0.1:1',
-      listen: { host: '127.0.0.1', port: 0 },
-      admin: { host: '127.0.0.1', port: 0 },
-      logLevel: 'silent',
-    });
+    const down = await startTestEnforcer(policy.file, 'http://127.0.0.1:1');
     try {
       const res = await send('/a', { base: down.trafficUrl });
       expect(res.status).toBe(502);

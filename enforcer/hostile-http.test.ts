@@ -9,7 +9,8 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
-import { type RunningEnforcer, startEnforcer } from './enforcer.ts';
+import { startTestEnforcer } from '../test/support/test-enforcer.ts';
+import type { RunningEnforcer } from './enforcer.ts';
 
 const POLICY = `
 apiVersion: riskgate.dev/v1alpha1
@@ -79,12 +80,7 @@ async function probe(
 beforeAll(async () => {
   upstream = await startRecordingUpstream();
   policy = tempPolicy(POLICY);
-  enforcer = await startEnforcer({
-    policyPath: policy.file,
-    upstream: upstream.url,
-    listen: { host: '127.0.0.1', port: 0 },
-    admin: { host: '127.0.0.1', port: 0 },
-    logLevel: 'silent',
+  enforcer = await startTestEnforcer(policy.file, upstream.url, {
     headersTimeoutMs: 1500,
     requestTimeoutMs: 3000,
     maxConnections: 64,

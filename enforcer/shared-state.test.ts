@@ -9,7 +9,8 @@ import { startDelayProxy } from '../test/support/delay-proxy.ts';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
-import { type RunningEnforcer, startEnforcer } from './enforcer.ts';
+import { startTestEnforcer } from '../test/support/test-enforcer.ts';
+import type { RunningEnforcer } from './enforcer.ts';
 
 const POLICY = `
 apiVersion: riskgate.dev/v1alpha1
@@ -36,12 +37,7 @@ let a: RunningEnforcer;
 let b: RunningEnforcer;
 
 const start = () =>
-  startEnforcer({
-    policyPath: policy.file,
-    upstream: upstream.url,
-    listen: { host: '127.0.0.1', port: 0 },
-    admin: { host: '127.0.0.1', port: 0 },
-    logLevel: 'silent',
+  startTestEnforcer(policy.file, upstream.url, {
     redisUrl: redis.url,
     redisTimeoutMs: 200,
   });
@@ -133,12 +129,7 @@ describe('two enforcers, one Redis', () => {
   it('keep deciding within the Redis timeout when Redis is slow: every request answered, failMode obeyed', async () => {
     let delay = 0;
     const slow = await startDelayProxy(redis.port, () => delay);
-    const viaSlow = await startEnforcer({
-      policyPath: policy.file,
-      upstream: upstream.url,
-      listen: { host: '127.0.0.1', port: 0 },
-      admin: { host: '127.0.0.1', port: 0 },
-      logLevel: 'silent',
+    const viaSlow = await startTestEnforcer(policy.file, upstream.url, {
       redisUrl: `redis://127.0.0.1:${slow.port}`,
       redisTimeoutMs: 50,
     });

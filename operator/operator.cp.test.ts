@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { validateText } from '../api/validate.ts';
-import { type RunningEnforcer, startEnforcer } from '../enforcer/enforcer.ts';
+import type { RunningEnforcer } from '../enforcer/enforcer.ts';
 import { kubectl, kubectlIn, kubectlOk } from '../test/controlplane/kubectl.ts';
 import { startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { freePort, type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
 import { eventually } from '../test/support/temp-policy.ts';
+import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 
 const NS = 'shop';
 const jwks = readFileSync('examples/keys/demo-issuer.jwks.json', 'utf8');
@@ -247,12 +248,7 @@ spec:
     const app = await startRecordingUpstream();
     process.env['POD_NAME'] = 'shop-1';
     try {
-      enforcer = await startEnforcer({
-        policyPath: dir,
-        upstream: app.url,
-        listen: { host: '127.0.0.1', port: 0 },
-        admin: { host: '127.0.0.1', port: 0 },
-        logLevel: 'silent',
+      enforcer = await startTestEnforcer(dir, app.url, {
         redisUrl: redis.url,
       });
     } finally {

@@ -135,6 +135,24 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const webhookUrl =
     options.webhook.url ?? (options.webhook.service ? undefined : `https://127.0.0.1:${webhook.port}`);
 
+  /** Registers (or updates) the webhook with the current CA bundle; the leader's job. */
+  const registerWebhook = () =>
+    register(admission, {
+      name: 'riskgate-injector',
+      caPem: cert.caPem,
+      ...(webhookUrl
+        ? { url: webhookUrl }
+        : {
+            service: {
+              namespace: options.namespace,
+              name: options.webhook.service!.name,
+              port: options.webhook.service!.port,
+            },
+          }),
+      operatorNamespace: options.namespace,
+      failurePolicy: options.failurePolicy,
+    });
+
   const event = async (
     obj: { metadata: { name: string; namespace: string; uid?: string } },
     type: 'Normal' | 'Warning',
@@ -217,21 +235,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         policies,
       );
       running = Promise.all([
-        register(admission, {
-          name: 'riskgate-injector',
-          caPem: cert.caPem,
-          ...(webhookUrl
-            ? { url: webhookUrl }
-            : {
-                service: {
-                  namespace: options.namespace,
-                  name: options.webhook.service!.name,
-                  port: options.webhook.service!.port,
-                },
-              }),
-          operatorNamespace: options.namespace,
-          failurePolicy: options.failurePolicy,
-        }).catch((err) => log.error({ err: (err as Error).message }, 'webhook registration failed')),
+        registerWebhook().catch((err) =>
+          log.error({ err: (err as Error).message }, 'webhook registration failed'),
+        ),
         controller.run(abort.signal),
       ]).then(() => undefined);
     },
@@ -287,21 +293,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     cert = await generateServingCertificate(certNames, ['127.0.0.1']);
     webhook.reloadCertificate();
     if (elector.isLeader && controller) {
-      await register(admission, {
-        name: 'riskgate-injector',
-        caPem: cert.caPem,
-        ...(webhookUrl
-          ? { url: webhookUrl }
-          : {
-              service: {
-                namespace: options.namespace,
-                name: options.webhook.service!.name,
-                port: options.webhook.service!.port,
-              },
-            }),
-        operatorNamespace: options.namespace,
-        failurePolicy: options.failurePolicy,
-      });
+      await registerWebhook();
     }
   }, 86_400_000);
   renew.unref();

@@ -15,10 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
+import { freePort } from '../support/free-port.ts';
 
 export interface ControlPlane {
   dir: string;
@@ -42,16 +42,6 @@ export function toolsBin(): string {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return out.trim().split('\n').pop()!;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
 }
 
 function openssl(args: string[], cwd: string) {
