@@ -8,6 +8,7 @@ import { createAdminServer } from './admin/admin-server.ts';
 import { LoginAttemptReader } from './context/login-attempt.ts';
 import { createLogger, DecisionLog } from './observability/decision-log.ts';
 import { EnforcerMetrics } from './observability/metrics.ts';
+import { configChannel, subscribeToConfig } from './policy/config-channel.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
 import { Upstream } from './proxy/upstream.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
@@ -88,6 +89,7 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
   });
   const log = new DecisionLog(logger, options.logAllowSample ?? 1);
   const local = new MemoryStateStore();
+  let unsubscribe: (() => void) | undefined;
   const scopeOf = () => `${holder.current?.namespace ?? 'default'}/${holder.current?.name ?? 'policy'}`;
   let state: StateStore = local;
   if (options.redisUrl) {
@@ -110,7 +112,17 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
     });
     metrics.trackRedis(redis);
     state = redis;
-    // In a pod, report the running config so the operator can count enforcers up to date.
+    // In a pod: take pushed configs at once, and report the running config so the operator
+    // can count enforcers up to date.
+    if (process.env['POD_NAMESPACE'] && holder.current) {
+      const channel = configChannel(
+        holder.current.namespace ?? process.env['POD_NAMESPACE'],
+        holder.current.name,
+      );
+      unsubscribe = subscribeToConfig(options.redisUrl, channel, (text) => {
+        void holder.applyText(text);
+      });
+    }
     const pod = process.env['POD_NAME'];
     if (pod) {
       const report = () => {
@@ -151,6 +163,7 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
       holder.stop();
       await Promise.all([traffic.close(), admin.close()]);
       await upstream.close();
+      unsubscribe?.();
       await state.close();
       log.flush();
     },

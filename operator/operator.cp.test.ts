@@ -247,12 +247,14 @@ spec:
     writeFileSync(join(dir, 'policy.yaml'), cm.data['policy.yaml']);
     const app = await startRecordingUpstream();
     process.env['POD_NAME'] = 'shop-1';
+    process.env['POD_NAMESPACE'] = NS;
     try {
       enforcer = await startTestEnforcer(dir, app.url, {
         redisUrl: redis.url,
       });
     } finally {
       delete process.env['POD_NAME'];
+      delete process.env['POD_NAMESPACE'];
     }
     expect(await eventually(() => status('shop').status?.enforcers?.upToDate === 1, 20_000)).toBe(true);
     expect(status('shop').status?.enforcers?.selected).toBe(1);
@@ -267,6 +269,11 @@ spec:
     expect(
       kubectlOk('get', 'configmap', 'riskgate-shop', '-n', NS, '-o', 'jsonpath={.data.policy\\.yaml}'),
     ).toContain('mode: monitor');
+    // The fast path: the enforcer's mounted copy never changed, yet it runs the new config,
+    // pushed through Redis, and reports it.
+    expect(await eventually(() => enforcer?.holder.current?.mode === 'monitor', 10_000)).toBe(true);
+    expect(enforcer?.holder.current?.hash).toBe(s.status?.configHash);
+    expect(await eventually(() => status('shop').status?.enforcers?.upToDate === 1, 20_000)).toBe(true);
 
     const good = s.status!.configHash!;
     // Valid for the CRD, not for a cluster: key files only exist next to a standalone enforcer.

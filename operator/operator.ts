@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { API_VERSION, KIND } from '../api/riskpolicy.ts';
+import { configChannel } from '../enforcer/policy/config-channel.ts';
 import { policyInformer, RiskPolicyController } from './controllers/riskpolicy/controller.ts';
 import { validateForCluster } from './controllers/riskpolicy/desired-state.ts';
 import { selects } from './kube/label-selector.ts';
@@ -225,6 +226,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           custom,
           upToDate,
           event,
+          publish: async (namespace, policy, text) => {
+            if (redis?.status !== 'ready') return;
+            await redis.publish(configChannel(namespace, policy), text).catch(() => 0);
+          },
           ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}),
           onReconcile: (result, seconds, err) => {
             reconciles.inc({ result });

@@ -4,7 +4,8 @@
  * load or compile is refused and the last good one keeps running.
  */
 import { EventEmitter } from 'node:events';
-import { compilePolicy } from './compile.ts';
+import { validateText } from '../../api/validate.ts';
+import { compilePolicy, policyHash } from './compile.ts';
 import type { CompiledPolicy } from './compiled-policy.ts';
 import { fingerprint, loadPolicy } from './policy-files.ts';
 
@@ -58,6 +59,45 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
     }
     this.emit('reload', result);
     return result;
+  }
+
+  /**
+   * Applies a policy pushed by the operator (Redis pub/sub): the fast path, ahead of the kubelet
+   * syncing the mounted ConfigMap. Same rules as a file: invalid is refused, the last good stays.
+   */
+  applyText(text: string): Promise<ReloadResult> {
+    const run = async (): Promise<ReloadResult> => {
+      const result = validateText(text, 'pushed config');
+      const found = result.policies;
+      if (result.errors.length > 0 || found.length !== 1) {
+        const error =
+          result.errors.map((e) => `${e.path}: ${e.message}`).join('; ') || 'expected exactly one RiskPolicy';
+        this.emit('reload', { ok: false, error });
+        return { ok: false, error };
+      }
+      const policy = found[0]!.policy;
+      if (this.current && policyHash(policy) === this.current.hash)
+        return { ok: true, hash: this.current.hash };
+      try {
+        const previous = this.current;
+        const compiled = await compilePolicy(policy, {
+          source: previous?.source ?? this.path,
+          previous,
+          ...(this.secretsDir ? { secretsDir: this.secretsDir } : {}),
+        });
+        this.current = compiled;
+        previous?.stop();
+        const ok = { ok: true, hash: compiled.hash };
+        this.emit('reload', ok);
+        return ok;
+      } catch (err) {
+        const error = (err as Error).message;
+        this.emit('reload', { ok: false, error });
+        return { ok: false, error };
+      }
+    };
+    const next = (this.loading ?? Promise.resolve()).then(run, run);
+    return next;
   }
 
   /** Polls the source; a ConfigMap symlink swap or an edit is picked up within `intervalMs`. */

@@ -25,6 +25,7 @@ export interface ControllerDeps {
   custom: CustomObjectsApi;
   upToDate: ReconcileDeps['upToDate'];
   event: ReconcileDeps['event'];
+  publish: ReconcileDeps['publish'];
   onReconcile?: (result: 'success' | 'error', seconds: number, err?: unknown) => void;
   workers?: number;
   resyncMs?: number;
@@ -107,6 +108,7 @@ export class RiskPolicyController {
       podsIn: (ns) => this.pods.list(ns),
       upToDate: this.deps.upToDate,
       event: this.deps.event,
+      publish: this.deps.publish,
     };
     const worker = async () => {
       for (;;) {

@@ -18,6 +18,8 @@ import {
 } from './desired-state.ts';
 
 export interface ReconcileDeps {
+  /** Pushes a newly compiled config to the enforcers (Redis pub/sub), ahead of the kubelet. */
+  publish: (namespace: string, policy: string, text: string) => Promise<void>;
   core: CoreV1Api;
   networking: NetworkingV1Api;
   custom: CustomObjectsApi;
@@ -82,6 +84,7 @@ export async function reconcile(deps: ReconcileDeps, key: string): Promise<void>
       await deps.core.replaceNamespacedConfigMap({ name: owned, namespace, body: cm });
     }
     if (hash !== validated.hash) {
+      await deps.publish(namespace, name, cm.data![POLICY_FILE]!);
       await deps.event(
         obj,
         'Normal',
