@@ -33,6 +33,7 @@ describe('feed from a URL', () => {
       refreshMs: 60_000,
       category: 'test',
       weight: 90,
+      timeoutMs: 300,
     });
     try {
       await feed.refresh();
@@ -60,6 +61,13 @@ describe('feed from a URL', () => {
       mode = 'ok';
       await feed.refresh();
       expect(feed.status().stale).toBe(false);
+
+      // A feed server that hangs: the refresh gives up at the timeout, the list stays.
+      server.respond = () => {};
+      await feed.refresh();
+      expect(feed.ranges.hasText('198.51.100.1')).toBe(true);
+      expect(feed.status()).toMatchObject({ stale: true });
+      expect(feed.status().lastError).toMatch(/timeout/i);
     } finally {
       feed.stop();
       await server.close();

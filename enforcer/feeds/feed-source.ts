@@ -17,6 +17,8 @@ export interface FeedSpec {
   refreshMs: number;
   category: string;
   weight: number;
+  /** A feed URL that has not answered in this long has failed this refresh. Default 30 s. */
+  timeoutMs?: number;
 }
 
 export interface FeedStatus {
@@ -134,8 +136,8 @@ export class FeedSource {
     if (this.lastModified) headers['if-modified-since'] = this.lastModified;
     const res = await request(this.spec.url!, {
       headers,
-      headersTimeout: FETCH_TIMEOUT_MS,
-      bodyTimeout: FETCH_TIMEOUT_MS,
+      headersTimeout: this.spec.timeoutMs ?? FETCH_TIMEOUT_MS,
+      bodyTimeout: this.spec.timeoutMs ?? FETCH_TIMEOUT_MS,
     });
     if (res.statusCode === 304) {
       await res.body.dump();
