@@ -22,11 +22,25 @@ Options:
   --redis URL                Redis the enforcers share; also where they report their config hash
   --redis-password-secret NAME:KEY  Secret the sidecars read the Redis password from
   --pow-key-secret NAME      Secret with the proof-of-work key shared by a service's enforcers
+  --sidecar-requests LIST    injected enforcer requests, e.g. cpu=50m,memory=128Mi (the default)
+  --sidecar-limits LIST      injected enforcer limits, e.g. memory=256Mi (the default)
   --identity NAME            this replica's name in the leader election (default: hostname-pid)
   --lease-duration DURATION  leader lease (default 15s); the leader renews every ~2/15 of it
   --resync-period DURATION   how often every policy is reconciled anyway (default 30s)
   -h, --help                 show this help
 `;
+
+/** "cpu=50m,memory=128Mi" → { cpu: '50m', memory: '128Mi' } */
+function quantities(list: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list.split(',').filter(Boolean)) {
+    const [name, value] = item.split('=');
+    if (!name || !value || !/^[0-9.]+[a-zA-Z]*$/.test(value))
+      throw new Error(`not a resource quantity: ${JSON.stringify(item)}`);
+    out[name.trim()] = value.trim();
+  }
+  return out;
+}
 
 export async function runOperator(args: string[]): Promise<number> {
   let v: Record<string, string | boolean | undefined>;
@@ -46,6 +60,8 @@ export async function runOperator(args: string[]): Promise<number> {
         'redis-password-secret': { type: 'string' },
         'pow-key-secret': { type: 'string' },
         identity: { type: 'string' },
+        'sidecar-requests': { type: 'string', default: 'cpu=50m,memory=128Mi' },
+        'sidecar-limits': { type: 'string', default: 'memory=256Mi' },
         'lease-duration': { type: 'string', default: '15s' },
         'resync-period': { type: 'string', default: '30s' },
         help: { type: 'boolean', short: 'h' },
@@ -102,7 +118,10 @@ export async function runOperator(args: string[]): Promise<number> {
       failurePolicy: policy,
       injection: {
         image: String(v['image']),
-        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+        resources: {
+          requests: quantities(String(v['sidecar-requests'])),
+          limits: quantities(String(v['sidecar-limits'])),
+        },
         ...(typeof v['redis'] === 'string'
           ? { redis: { url: v['redis'], ...(redisSecret ? { passwordSecret: redisSecret } : {}) } }
           : {}),

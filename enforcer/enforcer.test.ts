@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
+import { checkSecurityRow } from '../test/support/security-doc.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 import { demoToken } from '../test/support/tokens.ts';
@@ -86,6 +87,8 @@ const FEEDS = {
 };
 
 let upstream: RecordingUpstream;
+let slowObserved = 'slow: not run';
+const refusedTokens = new Set<string>();
 let policy: TempPolicy;
 let enforcer: RunningEnforcer;
 
@@ -291,6 +294,14 @@ describe('authentication and authorization', () => {
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
     }
     expect(upstream.requests).toHaveLength(0);
+    refusedTokens.add(_name);
+  });
+
+  it('records the forged-token results in docs/security.md', () => {
+    checkSecurityRow(
+      'fault-tokens',
+      `all ${refusedTokens.size} kinds refused with 401 \`RG_ERR_INVALID_TOKEN\` on /transfer and /products/1; 0 reached the app`,
+    );
   });
 
   it('accepts an API key by its hash and refuses an unknown one', async () => {
@@ -431,6 +442,7 @@ describe('upstream failures', () => {
     const res = await send('/slow');
     expect(res.status).toBe(504);
     expect(res.json().code).toBe('RG_ERR_UPSTREAM_TIMEOUT');
+    slowObserved = `slow: ${res.status} \`${res.json().code}\``;
   });
 
   it('answers 502 when the app is down', async () => {
@@ -439,6 +451,7 @@ describe('upstream failures', () => {
       const res = await send('/a', { base: down.trafficUrl });
       expect(res.status).toBe(502);
       expect(res.json().code).toBe('RG_ERR_UPSTREAM_UNAVAILABLE');
+      checkSecurityRow('fault-upstream', `down: ${res.status} \`${res.json().code}\`; ${slowObserved}`);
     } finally {
       await down.close();
     }
@@ -490,6 +503,10 @@ describe('live reload', () => {
     expect(await eventually(() => enforcer.holder.lastError !== undefined)).toBe(true);
     expect(enforcer.holder.lastError).toContain('spec.mode');
     expect(enforcer.holder.current!.hash).toBe(good);
+    checkSecurityRow(
+      'fault-policy-file',
+      'refused (spec.mode named), counted in riskgate_config_reloads_total{result="rejected"}; the previous policy kept answering',
+    );
     expect((await send('/a', { headers: from('203.0.113.9') })).status).toBe(200);
     const after = await send('/metrics', { base: enforcer.adminUrl });
     expect(after.text).toMatch(/riskgate_config_reloads_total\{result="rejected"\} [1-9]/);

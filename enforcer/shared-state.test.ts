@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDelayProxy } from '../test/support/delay-proxy.ts';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
+import { checkSecurityRow } from '../test/support/security-doc.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 import type { RunningEnforcer } from './enforcer.ts';
@@ -124,6 +125,10 @@ describe('two enforcers, one Redis', () => {
 
     const after = await attack('victim-three@example.com', [a, b]);
     expect(after.reached).toBe(3);
+    checkSecurityRow(
+      'fault-redis-kill',
+      `every request answered by the app (401), 0 5xx; after the restart, an attack split across both enforcers reached the app ${after.reached} times, as with one`,
+    );
   }, 60_000);
 
   it('keep deciding within the Redis timeout when Redis is slow: every request answered, failMode obeyed', async () => {
@@ -151,6 +156,10 @@ describe('two enforcers, one Redis', () => {
       );
       expect(outcomes).toHaveLength(60);
       expect(new Set(outcomes)).toEqual(new Set(['/login 401', '/admin/login RG_ERR_STATE_UNAVAILABLE']));
+      checkSecurityRow(
+        'fault-redis-slow',
+        `${outcomes.length} of 60 answered: open routes decided locally (401 from the app), closed routes 503 \`RG_ERR_STATE_UNAVAILABLE\`; 0 5xx otherwise`,
+      );
       const metrics = await (await request(`${viaSlow.adminUrl}/metrics`)).body.text();
       expect(Number(/riskgate_redis_errors (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
     } finally {
@@ -170,6 +179,10 @@ describe('two enforcers, one Redis', () => {
       expect(closed).toEqual({ status: 503, code: 'RG_ERR_STATE_UNAVAILABLE' });
       const open = await login(a.trafficUrl, 'someone', '100.4.0.1');
       expect(open.status).toBe(401); // reached the app
+      checkSecurityRow(
+        'fault-redis-closed',
+        `closed route: ${closed.status} \`${closed.code}\`; open route: ${open.status} from the app`,
+      );
     } finally {
       await redis.start();
     }

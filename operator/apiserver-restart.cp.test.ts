@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../test/controlplane/control-plane.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { startRecordingUpstream } from '../test/support/recording-upstream.ts';
+import { checkSecurityRow } from '../test/support/security-doc.ts';
 import { eventually } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 
@@ -114,5 +115,9 @@ describe('apiserver restart', () => {
     // Every request during the outage was answered by the enforcer's own rule.
     expect(statuses.length).toBeGreaterThan(10);
     expect(new Set(statuses)).toEqual(new Set([401]));
+    checkSecurityRow(
+      'fault-apiserver',
+      'every request during the restart answered by the enforcer (401, its rule); the change applied after the restart reached the ConfigMap; 1 ConfigMap',
+    );
   }, 180_000);
 });

@@ -15,6 +15,7 @@ import type { RunningEnforcer } from '../enforcer/enforcer.ts';
 import { kubectl, kubectlIn, kubectlOk } from '../test/controlplane/kubectl.ts';
 import { startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { freePort, type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
+import { checkSecurityRow } from '../test/support/security-doc.ts';
 import { eventually } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 
@@ -282,6 +283,10 @@ spec:
     expect(ready('shop')?.reason).toBe('InvalidSpec');
     expect(ready('shop')?.message).toContain('keysFile');
     expect(status('shop').status?.configHash).toBe(good);
+    checkSecurityRow(
+      'fault-riskpolicy',
+      `CRD: CEL messages (test/controlplane/crd.cp.test.ts); operator: Ready=False \`${ready('shop')?.reason}\`, status.configHash and the ConfigMap unchanged`,
+    );
     expect(
       kubectlOk('get', 'configmap', 'riskgate-shop', '-n', NS, '-o', 'jsonpath={.data.policy\\.yaml}'),
     ).toContain('mode: monitor');
@@ -302,6 +307,10 @@ spec:
       'riskgate-later',
       'riskgate-shop',
     ]);
+    checkSecurityRow(
+      'fault-operator-kill',
+      `a policy created while the operator was dead became Ready after the restart; ${cms.length} ConfigMaps for 2 policies`,
+    );
   });
 
   it('cleans up what it created when a policy is deleted', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startRecordingUpstream } from '../../test/support/recording-upstream.ts';
+import { checkSecurityRow } from '../../test/support/security-doc.ts';
 import { FeedSource } from './feed-source.ts';
 
 describe('feed from a URL', () => {
@@ -68,6 +69,10 @@ describe('feed from a URL', () => {
       expect(feed.ranges.hasText('198.51.100.1')).toBe(true);
       expect(feed.status()).toMatchObject({ stale: true });
       expect(feed.status().lastError).toMatch(/timeout/i);
+      checkSecurityRow(
+        'fault-feed',
+        'down (503), garbage (HTML) and hanging (timeout): each time the last good list (2 ranges) stayed and the feed was marked stale; fresh again after a good refresh',
+      );
     } finally {
       feed.stop();
       await server.close();
