@@ -445,6 +445,20 @@ describe('upstream failures', () => {
     slowObserved = `slow: ${res.status} \`${res.json().code}\``;
   });
 
+  it('leaks no upstream connections when the app keeps failing or stalling', async () => {
+    upstream.respond = (_req, res) => setTimeout(() => res.end('late'), 3000).unref();
+    const results = await Promise.all(Array.from({ length: 20 }, () => send('/stall')));
+    expect(results.every((r) => r.status === 504)).toBe(true);
+    upstream.respond = (req, res) => res.end(JSON.stringify({ ok: true, path: req.url }));
+    // The pool is healthy afterwards and the 20 timed-out connections were closed, not kept:
+    // the app still answers through the enforcer and holds one or two sockets, not twenty.
+    expect((await send('/after')).status).toBe(200);
+    const sockets = await new Promise<number>((resolve, reject) =>
+      upstream.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+    );
+    expect(sockets, `${sockets} sockets open at the app`).toBeLessThanOrEqual(2);
+  });
+
   it('answers 502 when the app is down', async () => {
     const down = await startTestEnforcer(policy.file, 'http://127.0.0.1:1');
     try {

@@ -40,3 +40,35 @@ describe('route table', () => {
     ).toThrow(RouteTableError);
   });
 });
+
+describe('route table on arbitrary paths (property)', () => {
+  it('matches a normalised path exactly as it matches its case and trailing-slash variants, and never throws', async () => {
+    const { default: fc } = await import('fast-check');
+    const { parseRequestTarget } = await import('./request-target.ts');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.constantFrom('transfer', 'orders', '42', 'export', 'products', 'a', '..', '.', '%2e%2e', ''),
+          {
+            maxLength: 6,
+          },
+        ),
+        fc.constantFrom('GET', 'POST', 'HEAD', 'DELETE'),
+        (segments, method) => {
+          let path: string;
+          try {
+            path = parseRequestTarget(`/${segments.join('/')}`).path;
+          } catch {
+            return; // refused before routing
+          }
+          const matched = table.match(method, path);
+          expect(table.match(method, path.toUpperCase())).toBe(matched);
+          expect(table.match(method, path.endsWith('/') ? path.slice(0, -1) || '/' : `${path}/`)).toBe(
+            matched,
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -16,6 +16,7 @@ export type Responder = (req: RecordedRequest, res: ServerResponse) => void;
 
 export interface RecordingUpstream {
   url: string;
+  server: Server;
   requests: RecordedRequest[];
   respond: Responder;
   close(): Promise<void>;
@@ -29,6 +30,7 @@ const defaultResponder: Responder = (req, res) => {
 export async function startRecordingUpstream(host = '127.0.0.1'): Promise<RecordingUpstream> {
   const state: RecordingUpstream = {
     url: '',
+    server: undefined as unknown as Server,
     requests: [],
     respond: defaultResponder,
     close: async () => {},
@@ -47,6 +49,7 @@ export async function startRecordingUpstream(host = '127.0.0.1'): Promise<Record
       state.respond(recorded, res);
     });
   });
+  state.server = server;
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   state.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
