@@ -3,9 +3,11 @@
  * Used by `riskgate enforce`, the tests and the benchmark alike.
  */
 
+import { Redis } from 'ioredis';
 import { ProofOfWork } from './actions/proof-of-work.ts';
 import { createAdminServer } from './admin/admin-server.ts';
 import { LoginAttemptReader } from './context/login-attempt.ts';
+import { redisSharedFeeds } from './feeds/shared-feeds.ts';
 import { createLogger, DecisionLog } from './observability/decision-log.ts';
 import { EnforcerMetrics } from './observability/metrics.ts';
 import { configChannel, subscribeToConfig } from './policy/config-channel.ts';
@@ -69,7 +71,21 @@ function urlOf(address: string | { address: string; port: number } | null): stri
 export async function startEnforcer(options: EnforcerOptions): Promise<RunningEnforcer> {
   const logger = createLogger(options.logLevel);
   const metrics = new EnforcerMetrics();
-  const holder = new PolicyHolder(options.policyPath, options.secretsDir);
+  // In a pod with Redis, URL feeds come from the operator's shared copy (fetched once per cluster).
+  const feedClient =
+    options.redisUrl && process.env['POD_NAMESPACE']
+      ? new Redis(options.redisUrl, {
+          maxRetriesPerRequest: 1,
+          commandTimeout: 2000,
+          retryStrategy: (n) => Math.min(100 * n, 2000),
+        })
+      : undefined;
+  feedClient?.on('error', () => {});
+  const holder = new PolicyHolder(
+    options.policyPath,
+    options.secretsDir,
+    feedClient ? { sharedFeeds: redisSharedFeeds(feedClient) } : {},
+  );
   holder.on('reload', (result) => {
     metrics.reloads.inc({ result: result.ok ? 'applied' : 'rejected' });
     if (result.ok && holder.current) {
@@ -80,7 +96,10 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
     }
   });
   const first = await holder.reload();
-  if (!first.ok) throw new EnforcerStartError(first.error ?? 'policy invalid');
+  if (!first.ok) {
+    feedClient?.disconnect();
+    throw new EnforcerStartError(first.error ?? 'policy invalid');
+  }
   holder.watch(options.watchIntervalMs ?? 1000);
 
   const upstream = new Upstream({
@@ -164,6 +183,7 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
       await Promise.all([traffic.close(), admin.close()]);
       await upstream.close();
       unsubscribe?.();
+      feedClient?.disconnect();
       await state.close();
       log.flush();
     },

@@ -295,6 +295,52 @@ spec:
     expect(await eventually(() => ready('shop')?.status === 'True', 20_000)).toBe(true);
   });
 
+  it('fetches URL feeds once for the cluster and shares them with the enforcers through Redis', async () => {
+    const feedServer = await startRecordingUpstream();
+    feedServer.respond = (_req, res) => res.end('203.0.113.0/24\n');
+    kubectlIn(
+      `apiVersion: riskgate.dev/v1alpha1
+kind: RiskPolicy
+metadata: {name: feeds, namespace: ${NS}}
+spec:
+  selector: {matchLabels: {app: feeds}}
+  clientIdentity: {trustedProxies: [127.0.0.0/8]}
+  signals:
+    ipReputation:
+      feeds:
+        - {name: shared, url: "${feedServer.url}/list.txt", refreshInterval: 1h}
+`,
+      'apply',
+      '-f',
+      '-',
+    );
+    expect(
+      await eventually(() => ready('feeds')?.status === 'True' && feedServer.requests.length > 0, 20_000),
+    ).toBe(true);
+    const fetchedByOperator = feedServer.requests.length;
+
+    const cm = JSON.parse(kubectlOk('get', 'configmap', 'riskgate-feeds', '-n', NS, '-o', 'json'));
+    const dir = mkdtempSync(join(tmpdir(), 'riskgate-feeds-'));
+    writeFileSync(join(dir, 'policy.yaml'), cm.data['policy.yaml']);
+    const app = await startRecordingUpstream();
+    process.env['POD_NAMESPACE'] = NS;
+    let sidecar: RunningEnforcer | undefined;
+    try {
+      sidecar = await startTestEnforcer(dir, app.url, { redisUrl: redis.url });
+      const res = await request(`${sidecar.trafficUrl}/`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      await res.body.dump();
+      expect(res.statusCode).toBe(403);
+      // The enforcer had the list without fetching it.
+      expect(feedServer.requests.length).toBe(fetchedByOperator);
+    } finally {
+      delete process.env['POD_NAMESPACE'];
+      await sidecar?.close();
+      await app.close();
+      await feedServer.close();
+    }
+    kubectlOk('delete', 'rpol', 'feeds', '-n', NS);
+  });
+
   it('loses nothing when killed and restarted, and converges without duplicates', async () => {
     await stop(leader, 'SIGKILL');
     kubectlIn(policy('later'), 'apply', '-f', '-');

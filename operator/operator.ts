@@ -19,6 +19,7 @@ import { API_VERSION, KIND } from '../api/riskpolicy.ts';
 import { configChannel } from '../enforcer/policy/config-channel.ts';
 import { policyInformer, RiskPolicyController } from './controllers/riskpolicy/controller.ts';
 import { validateForCluster } from './controllers/riskpolicy/desired-state.ts';
+import { FeedMirror } from './controllers/riskpolicy/feed-mirror.ts';
 import { selects } from './kube/label-selector.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { startAdmissionServer } from './webhook/admission-server.ts';
@@ -200,6 +201,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     }).length;
   };
 
+  // The leader fetches URL feeds once for the cluster, when there is a Redis to share them in.
+  let feedMirror: FeedMirror | undefined;
   let abort: AbortController | undefined;
   let running: Promise<void> | undefined;
   const elector = new LeaseElector({
@@ -218,6 +221,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       leaderGauge.set(1);
       log.info({ identity }, 'leading');
       abort = new AbortController();
+      feedMirror = redis ? new FeedMirror(redis) : undefined;
       controller = new RiskPolicyController(
         {
           kubeconfig: kc,
@@ -226,6 +230,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           custom,
           upToDate,
           event,
+          syncFeeds: (namespace, policy, spec) => feedMirror?.sync(namespace, policy, spec),
           publish: async (namespace, policy, text) => {
             if (redis?.status !== 'ready') return;
             await redis.publish(configChannel(namespace, policy), text).catch(() => 0);
@@ -250,6 +255,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       leaderGauge.set(0);
       log.warn({ identity }, 'lost the lease; reconciling stops');
       abort?.abort();
+      feedMirror?.stop();
+      feedMirror = undefined;
       controller = undefined;
     },
     onError: (err) => log.warn({ err: (err as Error).message }, 'leader election'),

@@ -19,6 +19,15 @@ export interface FeedSpec {
   weight: number;
   /** A feed URL that has not answered in this long has failed this refresh. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * In a cluster the operator fetches URL feeds once and shares them (Redis): read from there,
+   * and fetch the URL only when nothing is shared yet.
+   */
+  shared?: SharedFeeds;
+}
+
+export interface SharedFeeds {
+  read(name: string): Promise<{ text: string; version: string } | undefined>;
 }
 
 export interface FeedStatus {
@@ -46,10 +55,17 @@ export class FeedSource {
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private readonly onChange: (source: FeedSource) => void;
+  private readonly onText: ((text: string) => void) | undefined;
+  private sharedVersion: string | undefined;
 
-  constructor(spec: FeedSpec, onChange: (source: FeedSource) => void = () => {}) {
+  constructor(
+    spec: FeedSpec,
+    onChange: (source: FeedSource) => void = () => {},
+    onText?: (text: string) => void,
+  ) {
     this.spec = spec;
     this.onChange = onChange;
+    this.onText = onText;
   }
 
   status(now = Date.now()): FeedStatus {
@@ -103,6 +119,7 @@ export class FeedSource {
           this.entries = parsed.entries;
           // Validators only after a good parse: a cached garbage response must not pin us.
           loaded.commit();
+          this.onText?.(loaded.text);
           this.onChange(this);
         }
         this.loadedAt = Date.now();
@@ -130,6 +147,18 @@ export class FeedSource {
           this.fileMtime = info.mtimeMs;
         },
       };
+    }
+    if (this.spec.shared) {
+      const shared = await this.spec.shared.read(this.spec.name).catch(() => undefined);
+      if (shared) {
+        if (shared.version === this.sharedVersion && this.loadedAt > 0) return undefined;
+        return {
+          text: shared.text,
+          commit: () => {
+            this.sharedVersion = shared.version;
+          },
+        };
+      }
     }
     const headers: Record<string, string> = { 'user-agent': 'riskgate-feed/1' };
     if (this.etag) headers['if-none-match'] = this.etag;

@@ -10,7 +10,7 @@ import { parseDuration } from '../../api/duration.ts';
 import type { RiskPolicy, Route } from '../../api/riskpolicy.ts';
 import { ClientIpResolver } from '../context/client-ip.ts';
 import { thresholdsFor } from '../decision/thresholds.ts';
-import { FeedSource } from '../feeds/feed-source.ts';
+import { FeedSource, type SharedFeeds } from '../feeds/feed-source.ts';
 import { asnDatabase, cityDatabase, GeoLookup } from '../geo/geo-lookup.ts';
 import { type ApiKeyEntry, ApiKeyStore, parseApiKeyLines } from '../identity/api-keys.ts';
 import type { DeviceSettings } from '../identity/device.ts';
@@ -40,6 +40,8 @@ export interface CompileOptions {
   previous?: CompiledPolicy | undefined;
   /** Called when a feed's list changes after compile. */
   onFeedChange?: (feed: FeedSource) => void;
+  /** Feeds shared by the operator (in a cluster), keyed by this policy. */
+  sharedFeeds?: (namespace: string, policy: string) => SharedFeeds;
 }
 
 export function policyHash(policy: RiskPolicy): string {
@@ -138,6 +140,9 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
           refreshMs: parseDuration(f.refreshInterval),
           category: f.category,
           weight: f.weight ?? reputation.weight,
+          ...(f.url && options.sharedFeeds
+            ? { shared: options.sharedFeeds(policy.metadata.namespace ?? 'default', policy.metadata.name) }
+            : {}),
         },
         options.onFeedChange,
       );

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { validateText } from '../../api/validate.ts';
-import { compilePolicy, policyHash } from './compile.ts';
+import { type CompileOptions, compilePolicy, policyHash } from './compile.ts';
 import type { CompiledPolicy } from './compiled-policy.ts';
 import { fingerprint, loadPolicy } from './policy-files.ts';
 
@@ -24,10 +24,13 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<ReloadResult> | undefined;
 
-  constructor(path: string, secretsDir?: string) {
+  private readonly extra: Pick<CompileOptions, 'sharedFeeds'>;
+
+  constructor(path: string, secretsDir?: string, extra: Pick<CompileOptions, 'sharedFeeds'> = {}) {
     super();
     this.path = path;
     this.secretsDir = secretsDir;
+    this.extra = extra;
   }
 
   /** Loads now; throws nothing: the result says whether a policy is running. */
@@ -48,6 +51,7 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
         source: file,
         previous,
         ...(this.secretsDir ? { secretsDir: this.secretsDir } : {}),
+        ...this.extra,
       });
       this.current = compiled;
       previous?.stop();
@@ -84,6 +88,8 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
           source: previous?.source ?? this.path,
           previous,
           ...(this.secretsDir ? { secretsDir: this.secretsDir } : {}),
+          ...this.extra,
+          ...this.extra,
         });
         this.current = compiled;
         previous?.stop();

@@ -26,6 +26,7 @@ export interface ControllerDeps {
   upToDate: ReconcileDeps['upToDate'];
   event: ReconcileDeps['event'];
   publish: ReconcileDeps['publish'];
+  syncFeeds: ReconcileDeps['syncFeeds'];
   onReconcile?: (result: 'success' | 'error', seconds: number, err?: unknown) => void;
   workers?: number;
   resyncMs?: number;
@@ -109,6 +110,7 @@ export class RiskPolicyController {
       upToDate: this.deps.upToDate,
       event: this.deps.event,
       publish: this.deps.publish,
+      syncFeeds: this.deps.syncFeeds,
     };
     const worker = async () => {
       for (;;) {

@@ -6,7 +6,7 @@
  * invalid policy never replaces the last good config: Ready=False says why.
  */
 import type { CoreV1Api, CustomObjectsApi, NetworkingV1Api, V1Pod } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION } from '../../../api/riskpolicy.ts';
+import { GROUP, PLURAL, type RiskPolicy, VERSION } from '../../../api/riskpolicy.ts';
 import { selects } from '../../kube/label-selector.ts';
 import { configMapName } from '../../webhook/inject.ts';
 import {
@@ -18,6 +18,8 @@ import {
 } from './desired-state.ts';
 
 export interface ReconcileDeps {
+  /** Keeps the policy's URL feeds fetched once for the cluster (undefined: none to keep). */
+  syncFeeds: (namespace: string, name: string, policy: RiskPolicy | undefined) => void;
   /** Pushes a newly compiled config to the enforcers (Redis pub/sub), ahead of the kubelet. */
   publish: (namespace: string, policy: string, text: string) => Promise<void>;
   core: CoreV1Api;
@@ -59,6 +61,7 @@ export async function reconcile(deps: ReconcileDeps, key: string): Promise<void>
   const obj = deps.getPolicy(namespace, name);
   const owned = configMapName(name);
   if (!obj) {
+    deps.syncFeeds(namespace, name, undefined);
     await ignoreNotFound(deps.core.deleteNamespacedConfigMap({ name: owned, namespace }));
     await ignoreNotFound(deps.networking.deleteNamespacedNetworkPolicy({ name: owned, namespace }));
     return;
@@ -72,6 +75,7 @@ export async function reconcile(deps: ReconcileDeps, key: string): Promise<void>
   };
   let hash = previousStatus.configHash;
   if (validated.ok) {
+    deps.syncFeeds(namespace, name, validated.policy);
     const cm = desiredConfigMap(obj, validated);
     let current: { data?: Record<string, string> } | undefined;
     try {
