@@ -30,10 +30,33 @@ spec:
       schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 `;
 
+const standIn = (group: string, kind: string, plural: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ${plural}.${group}}
+spec:
+  group: ${group}
+  names: {kind: ${kind}, plural: ${plural}, listKind: ${kind}List, singular: ${kind.toLowerCase()}}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`;
+
 beforeAll(() => {
-  // A stand-in CRD so ServiceMonitors can be validated; the Prometheus Operator's real one is
-  // not part of this project.
+  // Stand-in CRDs so ServiceMonitors and cert-manager objects can be validated; the Prometheus
+  // Operator and cert-manager themselves are not part of this project.
   kubectlIn(SERVICE_MONITOR_CRD, 'apply', '-f', '-');
+  kubectlIn(standIn('cert-manager.io', 'Certificate', 'certificates'), 'apply', '-f', '-');
+  kubectlIn(standIn('cert-manager.io', 'Issuer', 'issuers'), 'apply', '-f', '-');
+  kubectlOk(
+    'wait',
+    '--for=condition=Established',
+    'crd/certificates.cert-manager.io',
+    'crd/issuers.cert-manager.io',
+    '--timeout=60s',
+  );
   kubectlIn('apiVersion: v1\nkind: Namespace\nmetadata: {name: riskgate-system}\n', 'apply', '-f', '-');
   kubectlOk(
     'wait',

@@ -17,6 +17,8 @@ Options:
   --webhook-listen HOST:PORT webhook HTTPS listener (default 0.0.0.0:9443)
   --webhook-service NAME:PORT register the webhook through this Service (in cluster)
   --webhook-url URL          register the webhook at this URL instead
+  --webhook-cert-dir DIR     serve a certificate managed elsewhere (cert-manager): tls.crt,
+                             tls.key and ca.crt; followed when rotated
   --failure-policy P         Ignore (default) or Fail: what the apiserver does when the webhook is down
   --image IMAGE              the enforcer image to inject (default ghcr.io/riskgate/riskgate:0.1.0)
   --redis URL                Redis the enforcers share; also where they report their config hash
@@ -54,6 +56,7 @@ export async function runOperator(args: string[]): Promise<number> {
         'webhook-listen': { type: 'string', default: '0.0.0.0:9443' },
         'webhook-service': { type: 'string' },
         'webhook-url': { type: 'string' },
+        'webhook-cert-dir': { type: 'string' },
         'failure-policy': { type: 'string', default: 'Ignore' },
         image: { type: 'string', default: 'ghcr.io/riskgate/riskgate:0.1.0' },
         redis: { type: 'string' },
@@ -113,6 +116,7 @@ export async function runOperator(args: string[]): Promise<number> {
       webhook: {
         ...parseHostPort(String(v['webhook-listen']), '0.0.0.0'),
         ...(typeof v['webhook-url'] === 'string' ? { url: v['webhook-url'] } : {}),
+        ...(typeof v['webhook-cert-dir'] === 'string' ? { certDir: v['webhook-cert-dir'] } : {}),
         ...(service ? { service } : {}),
       },
       failurePolicy: policy,

@@ -23,6 +23,7 @@ import { FeedMirror } from './controllers/riskpolicy/feed-mirror.ts';
 import { selects } from './kube/label-selector.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { startAdmissionServer } from './webhook/admission-server.ts';
+import { certificateDirStamp, readCertificateDir } from './webhook/certificate-dir.ts';
 import { loadOrCreateCertificate } from './webhook/certificate-secret.ts';
 import { generateServingCertificate, needsRenewal, type ServingCertificate } from './webhook/certificates.ts';
 import type { InjectionSettings } from './webhook/inject.ts';
@@ -33,7 +34,14 @@ export interface OperatorOptions {
   namespace: string;
   identity?: string;
   admin: { host: string; port: number };
-  webhook: { host: string; port: number; url?: string; service?: { name: string; port: number } };
+  webhook: {
+    host: string;
+    port: number;
+    url?: string;
+    service?: { name: string; port: number };
+    /** A certificate managed elsewhere (cert-manager): tls.crt, tls.key, ca.crt. */
+    certDir?: string;
+  };
   failurePolicy: 'Ignore' | 'Fail';
   injection: InjectionSettings;
   redisUrl?: string;
@@ -120,9 +128,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       ]
     : ['localhost'];
   // In a cluster the replicas share one certificate through a Secret; outside, each has its own.
-  let cert: ServingCertificate = options.webhook.service
-    ? await loadOrCreateCertificate(core, options.namespace, 'riskgate-webhook-tls', certNames)
-    : await generateServingCertificate(certNames, ['127.0.0.1']);
+  let cert: ServingCertificate = options.webhook.certDir
+    ? readCertificateDir(options.webhook.certDir)
+    : options.webhook.service
+      ? await loadOrCreateCertificate(core, options.namespace, 'riskgate-webhook-tls', certNames)
+      : await generateServingCertificate(certNames, ['127.0.0.1']);
   const webhook = await startAdmissionServer(
     {
       cert: () => cert,
@@ -299,9 +309,29 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const address = admin.server.address() as { port: number };
 
   // Renew the serving certificate long before it expires (checked daily).
+  // cert-manager rotates its certificate by swapping the mounted files: follow them.
+  let certStamp = options.webhook.certDir ? certificateDirStamp(options.webhook.certDir) : '';
+  const follow = options.webhook.certDir
+    ? setInterval(async () => {
+        const stamp = certificateDirStamp(options.webhook.certDir!);
+        if (stamp === certStamp) return;
+        try {
+          cert = readCertificateDir(options.webhook.certDir!);
+          certStamp = stamp;
+          webhook.reloadCertificate();
+          if (elector.isLeader) await registerWebhook();
+        } catch (err) {
+          log.error(
+            { err: (err as Error).message },
+            'webhook certificate unreadable; keeping the current one',
+          );
+        }
+      }, 30_000)
+    : undefined;
+  follow?.unref();
   // (In a cluster the shared Secret is the certificate: see docs/operator.md for its rotation.)
   const renew = setInterval(async () => {
-    if (options.webhook.service || !needsRenewal(cert)) return;
+    if (options.webhook.service || options.webhook.certDir || !needsRenewal(cert)) return;
     cert = await generateServingCertificate(certNames, ['127.0.0.1']);
     webhook.reloadCertificate();
     if (elector.isLeader && controller) {
@@ -316,6 +346,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     isLeader: () => elector.isLeader,
     async stop() {
       clearInterval(renew);
+      if (follow) clearInterval(follow);
       await elector.stop();
       abort?.abort();
       await running;
