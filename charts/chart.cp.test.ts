@@ -5,11 +5,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, kubectlIn, kubectlOk, tool } from '../test/controlplane/kubectl.ts';
+import { spawnOperator } from '../test/controlplane/operator-process.ts';
 import { eventually } from '../test/support/temp-policy.ts';
 
 const CHART = 'charts/riskgate';
@@ -284,36 +284,8 @@ spec:
     writeFileSync(file, manifests);
     kubectlOk('apply', '--server-side', '--field-manager=argocd', '-f', file);
 
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    const { spawn } = await import('node:child_process');
     const { inject } = await import('vitest');
-    child = spawn(
-      'bin/riskgate',
-      [
-        'operator',
-        '--kubeconfig',
-        inject('kubeconfig'),
-        '--namespace',
-        'riskgate-system',
-        '--identity',
-        'gitops',
-        '--admin',
-        `127.0.0.1:${port}`,
-        '--webhook-listen',
-        '127.0.0.1:0',
-        '--lease-duration',
-        '3s',
-        '--resync-period',
-        '1s',
-      ],
-      { stdio: 'ignore', env: { ...process.env, RISKGATE_LOG_LEVEL: 'warn' } },
-    );
+    child = (await spawnOperator(inject('kubeconfig'), ['--identity', 'gitops'])).child;
     const ready = () =>
       JSON.parse(
         kubectlOk('get', 'rpol', 'quickstart', '-n', 'gitops', '-o', 'json'),

@@ -3,14 +3,14 @@
  * must not go down under other tests): the apiserver restarts under a running operator; the
  * operator's watches recover and it converges, and an enforcer keeps enforcing throughout.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../test/controlplane/control-plane.ts';
-import { freePort } from '../test/support/free-port.ts';
+import { spawnOperator } from '../test/controlplane/operator-process.ts';
 import { startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { checkSecurityRow } from '../test/support/security-doc.ts';
 import { eventually } from '../test/support/temp-policy.ts';
@@ -45,26 +45,7 @@ beforeAll(async () => {
   kubectl(undefined, 'apply', '--server-side', '-f', 'crds/');
   kubectl(undefined, 'wait', '--for=condition=Established', 'crd/riskpolicies.riskgate.dev', '--timeout=60s');
   kubectl('apiVersion: v1\nkind: Namespace\nmetadata: {name: riskgate-system}\n', 'apply', '-f', '-');
-  const port = await freePort();
-  operator = spawn(
-    'bin/riskgate',
-    [
-      'operator',
-      '--kubeconfig',
-      plane.kubeconfig,
-      '--namespace',
-      'riskgate-system',
-      '--admin',
-      `127.0.0.1:${port}`,
-      '--webhook-listen',
-      '127.0.0.1:0',
-      '--lease-duration',
-      '3s',
-      '--resync-period',
-      '1s',
-    ],
-    { stdio: 'ignore', env: { ...process.env, RISKGATE_LOG_LEVEL: 'warn' } },
-  );
+  operator = (await spawnOperator(plane.kubeconfig)).child;
 }, 120_000);
 
 afterAll(async () => {

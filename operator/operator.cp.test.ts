@@ -4,7 +4,7 @@
  * leader election.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { validateText } from '../api/validate.ts';
 import type { RunningEnforcer } from '../enforcer/enforcer.ts';
 import { kubectl, kubectlIn, kubectlOk } from '../test/controlplane/kubectl.ts';
+import { spawnOperator } from '../test/controlplane/operator-process.ts';
 import { startRecordingUpstream } from '../test/support/recording-upstream.ts';
-import { freePort, type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
+import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
 import { checkSecurityRow } from '../test/support/security-doc.ts';
 import { eventually } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
@@ -43,44 +44,29 @@ let redis: RedisServer & { destroy?: () => Promise<void> };
 
 /** The operator as it runs: `bin/riskgate operator`, a real process (its webhook must answer the
  * apiserver while this test process waits on kubectl). */
-interface OperatorProcess {
+interface ReplicaProcess {
   child: ChildProcess;
   admin: string;
   isLeader: () => Promise<boolean>;
 }
-const operators: OperatorProcess[] = [];
+const operators: ReplicaProcess[] = [];
 
-async function operator(identity: string): Promise<OperatorProcess> {
-  const port = await freePort();
-  const child = spawn(
-    'bin/riskgate',
+async function operator(identity: string): Promise<ReplicaProcess> {
+  const { child, admin } = await spawnOperator(
+    inject('kubeconfig'),
     [
-      'operator',
-      '--kubeconfig',
-      inject('kubeconfig'),
-      '--namespace',
-      'riskgate-system',
       '--identity',
       identity,
-      '--admin',
-      `127.0.0.1:${port}`,
-      '--webhook-listen',
-      '127.0.0.1:0',
       '--failure-policy',
       'Fail',
       '--image',
       'registry.example/riskgate:test',
       '--redis',
       redis.url,
-      '--lease-duration',
-      '3s',
-      '--resync-period',
-      '1s',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RISKGATE_LOG_LEVEL: 'warn' } },
+    'inherit',
   );
-  const admin = `http://127.0.0.1:${port}`;
-  const op: OperatorProcess = {
+  const op: ReplicaProcess = {
     child,
     admin,
     isLeader: async () => {
@@ -106,7 +92,7 @@ async function operator(identity: string): Promise<OperatorProcess> {
   return op;
 }
 
-async function stop(op: OperatorProcess, signal: NodeJS.Signals = 'SIGTERM') {
+async function stop(op: ReplicaProcess, signal: NodeJS.Signals = 'SIGTERM') {
   op.child.kill(signal);
   await new Promise((r) => op.child.once('exit', r));
   operators.splice(operators.indexOf(op), 1);
@@ -144,7 +130,7 @@ afterAll(async () => {
 });
 
 describe('operator', () => {
-  let leader: OperatorProcess;
+  let leader: ReplicaProcess;
   let enforcer: RunningEnforcer | undefined;
 
   afterAll(async () => {
