@@ -5,7 +5,7 @@
  */
 
 export class RequestTargetError extends Error {
-  readonly code = 'RG_ERR_BAD_PATH';
+  readonly code = 'RG_ERR_BAD_REQUEST_TARGET';
 }
 
 export interface RequestTarget {
