@@ -3,18 +3,15 @@
  * Used by `riskgate enforce`, the tests and the benchmark alike.
  */
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ProofOfWork } from './actions/proof-of-work.ts';
 import { createAdminServer } from './admin/admin-server.ts';
 import { LoginAttemptReader } from './context/login-attempt.ts';
-import { redisSharedFeeds } from './feeds/shared-feeds.ts';
 import { createLogger, DecisionLog } from './observability/decision-log.ts';
 import { EnforcerMetrics } from './observability/metrics.ts';
-import { configChannel, subscribeToConfig } from './policy/config-channel.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
 import { Upstream } from './proxy/upstream.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
-import { RedisStateStore } from './state/redis-store.ts';
 import type { StateStore } from './state/state-store.ts';
 import { createTrafficServer } from './traffic-server.ts';
 
@@ -72,19 +69,28 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
   const logger = createLogger(options.logLevel);
   const metrics = new EnforcerMetrics();
   // In a pod with Redis, URL feeds come from the operator's shared copy (fetched once per cluster).
-  const feedClient =
-    options.redisUrl && process.env['POD_NAMESPACE']
-      ? new Redis(options.redisUrl, {
-          maxRetriesPerRequest: 1,
-          commandTimeout: 2000,
-          retryStrategy: (n) => Math.min(100 * n, 2000),
-        })
-      : undefined;
-  feedClient?.on('error', () => {});
+  // Redis is loaded only when used: a standalone enforcer does not carry its client in memory.
+  const redisModules = options.redisUrl
+    ? await Promise.all([
+        import('ioredis'),
+        import('./feeds/shared-feeds.ts'),
+        import('./policy/config-channel.ts'),
+        import('./state/redis-store.ts'),
+      ])
+    : undefined;
+  let feedClient: Redis | undefined;
+  if (redisModules && options.redisUrl && process.env['POD_NAMESPACE']) {
+    feedClient = new redisModules[0].Redis(options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2000,
+      retryStrategy: (n) => Math.min(100 * n, 2000),
+    });
+    feedClient.on('error', () => {});
+  }
   const holder = new PolicyHolder(
     options.policyPath,
     options.secretsDir,
-    feedClient ? { sharedFeeds: redisSharedFeeds(feedClient) } : {},
+    feedClient && redisModules ? { sharedFeeds: redisModules[1].redisSharedFeeds(feedClient) } : {},
   );
   holder.on('reload', (result) => {
     metrics.reloads.inc({ result: result.ok ? 'applied' : 'rejected' });
@@ -111,9 +117,10 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
   let unsubscribe: (() => void) | undefined;
   const scopeOf = () => `${holder.current?.namespace ?? 'default'}/${holder.current?.name ?? 'policy'}`;
   let state: StateStore = local;
-  if (options.redisUrl) {
+  if (options.redisUrl && redisModules) {
+    const { configChannel, subscribeToConfig } = redisModules[2];
     let lastLogged = 0;
-    const redis = new RedisStateStore({
+    const redis = new redisModules[3].RedisStateStore({
       url: options.redisUrl,
       scope: scopeOf(),
       local,

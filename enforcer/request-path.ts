@@ -180,7 +180,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     record.decision = decision;
     for (const c of evaluation.contributions) {
       record.reasons.push(c.code);
-      metrics.signalHits.inc({ signal: c.code.slice(0, c.code.indexOf('.')), reason: c.code });
+      metrics.countSignal(c.code);
     }
     for (const r of evaluation.shadowReasons) record.reasons.push(r);
     if (evaluation.allowListed) record.reasons.push('allowlist');
@@ -190,8 +190,8 @@ export function createRequestHandler(deps: RequestPathDeps) {
     const decisionMs = performance.now() - started;
     record.decisionUs = Math.round(decisionMs * 1000);
     metrics.decisionSeconds.observe(decisionMs / 1000);
-    metrics.score.observe({ policy: policy.name }, score);
-    metrics.decisions.inc({ policy: policy.name, route: ctx.route.name, decision, mode: policy.mode });
+    metrics.observeScore(policy.name, score);
+    metrics.countDecision(policy.name, ctx.route.name, decision, policy.mode);
 
     const monitor = policy.mode === 'monitor';
     const enforced: Decision = monitor ? 'allow' : evaluation.effective;
@@ -218,8 +218,8 @@ export function createRequestHandler(deps: RequestPathDeps) {
       requestId,
       evaluation.body,
     );
-    metrics.upstreamSeconds.observe(
-      { status_class: result.status === 0 ? 'error' : `${(result.status / 100) | 0}xx` },
+    metrics.observeUpstream(
+      result.status === 0 ? 'error' : `${(result.status / 100) | 0}xx`,
       result.headersMs / 1000,
     );
 

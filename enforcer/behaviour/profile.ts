@@ -66,7 +66,9 @@ export function updateEwma(e: Ewma, x: number): void {
 
 /** Counts a feature value, keeping the most frequent values only. */
 export function countValue(counts: Record<string, number>, value: string): void {
-  counts[value] = (counts[value] ?? 0) + 1;
+  const known = counts[value];
+  counts[value] = (known ?? 0) + 1;
+  if (known !== undefined) return; // only a new value can overflow the table
   const keys = Object.keys(counts);
   if (keys.length > MAX_VALUES) {
     let min = keys[0]!;

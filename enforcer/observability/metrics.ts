@@ -118,6 +118,38 @@ export class EnforcerMetrics {
     });
   }
 
+  // Label children are looked up once per label combination, not hashed on every request.
+  private readonly children = new Map<string, { inc(): void } | { observe(v: number): void }>();
+
+  private child<T>(key: string, make: () => T): T {
+    let c = this.children.get(key) as T | undefined;
+    if (c === undefined) {
+      c = make();
+      this.children.set(key, c as { inc(): void });
+    }
+    return c;
+  }
+
+  countDecision(policy: string, route: string, decision: string, mode: string): void {
+    this.child(`d\0${policy}\0${route}\0${decision}\0${mode}`, () =>
+      this.decisions.labels(policy, route, decision, mode),
+    ).inc();
+  }
+
+  countSignal(reason: string): void {
+    this.child(`s\0${reason}`, () =>
+      this.signalHits.labels(reason.slice(0, reason.indexOf('.')), reason),
+    ).inc();
+  }
+
+  observeScore(policy: string, score: number): void {
+    this.child(`p\0${policy}`, () => this.score.labels(policy)).observe(score);
+  }
+
+  observeUpstream(statusClass: string, seconds: number): void {
+    this.child(`u\0${statusClass}`, () => this.upstreamSeconds.labels(statusClass)).observe(seconds);
+  }
+
   trackRedis(store: RedisStateStore): void {
     new Gauge({
       name: 'riskgate_redis_up',

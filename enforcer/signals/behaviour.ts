@@ -23,7 +23,20 @@ const FULL_LOG_RATIO: Record<'low' | 'medium' | 'high', number> = { low: 4, medi
 const MAX_FEATURE_LOG_RATIO = 1.5;
 const MIN_RATE_LIMIT = 30;
 
+const families = new Map<string, string>();
+
+/** Browser/OS family of a user agent; memoised (bounded), since clients repeat theirs. */
 export function agentFamily(userAgent: string): string {
+  let family = families.get(userAgent);
+  if (family === undefined) {
+    family = computeAgentFamily(userAgent);
+    if (families.size >= 10_000) families.clear();
+    families.set(userAgent, family);
+  }
+  return family;
+}
+
+function computeAgentFamily(userAgent: string): string {
   const ua = userAgent.toLowerCase();
   const browser =
     /(edg|firefox|chrome|safari|curl|python|go-http|okhttp|java|wget|postman|node)/.exec(ua)?.[1] ?? 'other';
