@@ -4,6 +4,7 @@
  * load or compile is refused and the last good one keeps running.
  */
 import { EventEmitter } from 'node:events';
+import type { RiskPolicy } from '../../api/riskpolicy.ts';
 import { validateText } from '../../api/validate.ts';
 import { type CompileOptions, compilePolicy, policyHash } from './compile.ts';
 import type { CompiledPolicy } from './compiled-policy.ts';
@@ -43,26 +44,13 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
 
   private async load(): Promise<ReloadResult> {
     this.lastFingerprint = fingerprint(this.path);
-    let result: ReloadResult;
+    let loaded: ReturnType<typeof loadPolicy>;
     try {
-      const { policy, file } = loadPolicy(this.path);
-      const previous = this.current;
-      const compiled = await compilePolicy(policy, {
-        source: file,
-        previous,
-        ...(this.secretsDir ? { secretsDir: this.secretsDir } : {}),
-        ...this.extra,
-      });
-      this.current = compiled;
-      previous?.stop();
-      this.lastError = undefined;
-      result = { ok: true, hash: compiled.hash };
+      loaded = loadPolicy(this.path);
     } catch (err) {
-      this.lastError = (err as Error).message;
-      result = { ok: false, error: this.lastError };
+      return this.refuse((err as Error).message);
     }
-    this.emit('reload', result);
-    return result;
+    return this.install(loaded.policy, loaded.file);
   }
 
   /**
@@ -72,38 +60,47 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
   applyText(text: string): Promise<ReloadResult> {
     const run = async (): Promise<ReloadResult> => {
       const result = validateText(text, 'pushed config');
-      const found = result.policies;
-      if (result.errors.length > 0 || found.length !== 1) {
-        const error =
-          result.errors.map((e) => `${e.path}: ${e.message}`).join('; ') || 'expected exactly one RiskPolicy';
-        this.emit('reload', { ok: false, error });
-        return { ok: false, error };
+      if (result.errors.length > 0 || result.policies.length !== 1) {
+        return this.refuse(
+          result.errors.map((e) => `${e.path}: ${e.message}`).join('; ') || 'expected exactly one RiskPolicy',
+        );
       }
-      const policy = found[0]!.policy;
+      const policy = result.policies[0]!.policy;
+      // The mounted file will bring the same policy later: nothing to recompile then.
       if (this.current && policyHash(policy) === this.current.hash)
         return { ok: true, hash: this.current.hash };
-      try {
-        const previous = this.current;
-        const compiled = await compilePolicy(policy, {
-          source: previous?.source ?? this.path,
-          previous,
-          ...(this.secretsDir ? { secretsDir: this.secretsDir } : {}),
-          ...this.extra,
-          ...this.extra,
-        });
-        this.current = compiled;
-        previous?.stop();
-        const ok = { ok: true, hash: compiled.hash };
-        this.emit('reload', ok);
-        return ok;
-      } catch (err) {
-        const error = (err as Error).message;
-        this.emit('reload', { ok: false, error });
-        return { ok: false, error };
-      }
+      return this.install(policy, this.current?.source ?? this.path);
     };
-    const next = (this.loading ?? Promise.resolve()).then(run, run);
-    return next;
+    return (this.loading ?? Promise.resolve()).then(run, run);
+  }
+
+  /** Compiles and swaps in a validated policy; a compile failure keeps the running one. */
+  private async install(policy: RiskPolicy, source: string): Promise<ReloadResult> {
+    const previous = this.current;
+    let compiled: CompiledPolicy;
+    try {
+      compiled = await compilePolicy(policy, {
+        source,
+        previous,
+        ...(this.secretsDir ? { secretsDir: this.secretsDir } : {}),
+        ...this.extra,
+      });
+    } catch (err) {
+      return this.refuse((err as Error).message);
+    }
+    this.current = compiled;
+    previous?.stop();
+    this.lastError = undefined;
+    const result = { ok: true, hash: compiled.hash };
+    this.emit('reload', result);
+    return result;
+  }
+
+  private refuse(error: string): ReloadResult {
+    this.lastError = error;
+    const result = { ok: false, error };
+    this.emit('reload', result);
+    return result;
   }
 
   /** Polls the source; a ConfigMap symlink swap or an edit is picked up within `intervalMs`. */
