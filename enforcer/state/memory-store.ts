@@ -100,10 +100,6 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
-  lastSeen(subject: string): LastSeen | undefined {
-    return this.seen.get(subject);
-  }
-
   recordSeen(subject: string, seen: LastSeen): void {
     this.seen.set(subject, seen);
   }

@@ -178,14 +178,26 @@ export class RedisStateStore implements StateStore {
     return `rg:{${this.scope}}:${suffix}`;
   }
 
-  private failureKeys(ctx: RequestContext): { counters: string[]; accounts: string } {
-    const counters = [this.key(`f:ip:${ctx.client.ip}`), this.key('f:global')];
-    if (ctx.location.asn !== undefined) counters.push(this.key(`f:asn:${ctx.location.asn}`));
-    if (ctx.login) {
-      counters.push(this.key(`f:acct:${ctx.login.account}`));
-      if (ctx.login.credential) counters.push(this.key(`f:cred:${ctx.login.credential}`));
-    }
-    return { counters, accounts: ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '' };
+  /**
+   * The failure views' keys for a login attempt, in the order the read script expects them;
+   * '' where the view does not apply (no ASN, no account named, no secret given).
+   */
+  private failureKeys(ctx: RequestContext): {
+    ip: string;
+    asn: string;
+    account: string;
+    credential: string;
+    global: string;
+    accounts: string;
+  } {
+    return {
+      ip: this.key(`f:ip:${ctx.client.ip}`),
+      asn: ctx.location.asn !== undefined ? this.key(`f:asn:${ctx.location.asn}`) : '',
+      account: ctx.login ? this.key(`f:acct:${ctx.login.account}`) : '',
+      credential: ctx.login?.credential ? this.key(`f:cred:${ctx.login.credential}`) : '',
+      global: this.key('f:global'),
+      accounts: ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '',
+    };
   }
 
   read(ctx: RequestContext, needs: StateNeeds): StateSnapshot | Promise<StateSnapshot> {
@@ -201,13 +213,14 @@ export class RedisStateStore implements StateStore {
       const hit = this.recent.get(subject);
       if (hit && hit.device === needs.device) return hit.snapshot;
     }
+    const f = login ? this.failureKeys(ctx) : undefined;
     const keys = [
-      login ? this.key(`f:ip:${ctx.client.ip}`) : '',
-      login && ctx.location.asn !== undefined ? this.key(`f:asn:${ctx.location.asn}`) : '',
-      login && ctx.login ? this.key(`f:acct:${ctx.login.account}`) : '',
-      login && ctx.login?.credential ? this.key(`f:cred:${ctx.login.credential}`) : '',
-      login ? this.key('f:global') : '',
-      login && ctx.login ? this.key(`f:accts:${ctx.client.ip}`) : '',
+      f?.ip ?? '',
+      f?.asn ?? '',
+      f?.account ?? '',
+      f?.credential ?? '',
+      f?.global ?? '',
+      f?.accounts ?? '',
       needs.lastSeen && ctx.riskSubject !== undefined ? this.key(`seen:${ctx.riskSubject}`) : '',
       needs.device !== undefined && ctx.riskSubject !== undefined ? this.key(`dev:${ctx.riskSubject}`) : '',
       needs.profile && ctx.riskSubject !== undefined ? this.key(`prof:${ctx.riskSubject}`) : '',
@@ -256,7 +269,8 @@ export class RedisStateStore implements StateStore {
     if (!this.connected) return;
     const bucketMs = Math.max(1, Math.ceil(windowMs / BUCKETS));
     const bucket = ctx.now - (ctx.now % bucketMs);
-    const { counters, accounts } = this.failureKeys(ctx);
+    const { accounts, ...views } = this.failureKeys(ctx);
+    const counters = Object.values(views).filter(Boolean);
     // Sent at once, not batched: a failure must be visible to the sibling that sees the
     // attacker's next attempt.
     this.redis
