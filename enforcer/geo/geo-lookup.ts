@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LRUCache } from 'lru-cache';
+import { BoundedCache } from '../state/bounded-cache.ts';
 import { AsnDatabase } from './asn-database.ts';
 import { GeoDatabase } from './geo-database.ts';
 import { isHostingAsn } from './hosting-asns.ts';
@@ -82,7 +82,7 @@ export class GeoLookup {
   private readonly city: GeoDatabase;
   private readonly asn: AsnDatabase;
   private readonly extraHosting: ReadonlySet<number>;
-  private readonly cache = new LRUCache<string, ClientLocation>({ max: 100_000 });
+  private readonly cache = new BoundedCache<string, ClientLocation>({ max: 100_000 });
 
   constructor(city: GeoDatabase, asn: AsnDatabase, extraHosting: readonly number[]) {
     this.city = city;

@@ -5,7 +5,7 @@
  * and embedded keys are never followed.
  */
 import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { LRUCache } from 'lru-cache';
+import { BoundedCache } from '../state/bounded-cache.ts';
 
 export interface TokenIssuer {
   name: string;
@@ -70,7 +70,7 @@ export function scopesOf(claims: JWTPayload, scopeClaim: string): Set<string> {
 
 export class TokenVerifier {
   private readonly byIssuer = new Map<string, TokenIssuer>();
-  private readonly cache = new LRUCache<string, TokenResult>({ max: 20_000 });
+  private readonly cache = new BoundedCache<string, TokenResult>({ max: 20_000 });
 
   constructor(issuers: readonly TokenIssuer[]) {
     for (const issuer of issuers) this.byIssuer.set(issuer.issuer, issuer);
@@ -95,9 +95,8 @@ export class TokenVerifier {
     const hit = this.cached(token);
     if (hit) return hit;
     const result = await this.verifyUncached(token);
-    const now = Date.now();
     if (result.ok) this.cache.set(token, result);
-    else this.cache.set(token, result, { ttl: NEGATIVE_TTL_MS, start: now });
+    else this.cache.set(token, result, NEGATIVE_TTL_MS);
     return result;
   }
 

@@ -1,6 +1,6 @@
-import { LRUCache } from 'lru-cache';
 import type { SubjectProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
+import { BoundedCache } from './bounded-cache.ts';
 import { SlidingWindowCounter } from './sliding-window.ts';
 import {
   EMPTY_SNAPSHOT,
@@ -20,14 +20,20 @@ export const MAX_DEVICES_PER_SUBJECT = 32;
 /** Bounded in-memory state for one enforcer process. */
 export class MemoryStateStore implements StateStore {
   private readonly windows = new Map<number, SlidingWindowCounter>();
-  private readonly accountsByIp = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 60 * 60_000 });
-  private readonly seen = new LRUCache<string, LastSeen>({ max: MAX_KEYS, ttl: 7 * 24 * 60 * 60_000 });
-  private readonly devices = new LRUCache<string, Set<string>>({ max: MAX_KEYS, ttl: 90 * 24 * 60 * 60_000 });
+  private readonly accountsByIp = new BoundedCache<string, Set<string>>({
+    max: MAX_KEYS,
+    ttlMs: 60 * 60_000,
+  });
+  private readonly seen = new BoundedCache<string, LastSeen>({ max: MAX_KEYS, ttlMs: 7 * 24 * 60 * 60_000 });
+  private readonly devices = new BoundedCache<string, Set<string>>({
+    max: MAX_KEYS,
+    ttlMs: 90 * 24 * 60 * 60_000,
+  });
 
-  private readonly profiles = new LRUCache<string, SubjectProfile>({ max: MAX_KEYS, ttlAutopurge: false });
+  private readonly profiles = new BoundedCache<string, SubjectProfile>({ max: MAX_KEYS });
 
   recordProfile(subject: string, profile: SubjectProfile, ttlMs: number): void {
-    this.profiles.set(subject, profile, { ttl: ttlMs });
+    this.profiles.set(subject, profile, ttlMs);
   }
 
   recordDevice(subject: string, device: string): void {

@@ -11,9 +11,9 @@
  * at most ~10 bucket fields, ~250 bytes, kept one window.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { LRUCache } from 'lru-cache';
 import type { SubjectProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
+import { BoundedCache } from './bounded-cache.ts';
 import { MAX_DEVICES_PER_SUBJECT, type MemoryStateStore } from './memory-store.ts';
 import {
   EMPTY_SNAPSHOT,
@@ -136,10 +136,12 @@ export class RedisStateStore implements StateStore {
   private pendingSeen = new Map<string, LastSeen>();
   private pendingDevices = new Map<string, [string, string]>();
   private pendingProfiles = new Map<string, [SubjectProfile, number]>();
-  private readonly recent = new LRUCache<string, { snapshot: StateSnapshot; device: string | undefined }>({
-    max: 50_000,
-    ttl: SUBJECT_SNAPSHOT_TTL_MS,
-  });
+  private readonly recent = new BoundedCache<string, { snapshot: StateSnapshot; device: string | undefined }>(
+    {
+      max: 50_000,
+      ttlMs: SUBJECT_SNAPSHOT_TTL_MS,
+    },
+  );
   private flushScheduled = false;
   /** Reads local state answered because Redis failed, timed out or was down; for metrics. */
   errors = 0;
@@ -301,7 +303,7 @@ export class RedisStateStore implements StateStore {
     subject: string,
     patch: (s: StateSnapshot, device: string | undefined) => StateSnapshot,
   ) {
-    const hit = this.recent.get(subject, { updateAgeOnGet: false });
+    const hit = this.recent.get(subject);
     if (hit) hit.snapshot = patch(hit.snapshot, hit.device);
   }
 

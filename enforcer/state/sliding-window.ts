@@ -1,9 +1,9 @@
 /**
  * Approximate sliding-window counts in bounded memory: each key keeps a handful of buckets over
- * the window; the count is the sum of live buckets. Keys live in an LRU, so an attacker who
+ * the window; the count is the sum of live buckets. Keys live in a bounded cache, so an attacker who
  * spins through addresses evicts old keys instead of growing the heap.
  */
-import { LRUCache } from 'lru-cache';
+import { BoundedCache } from './bounded-cache.ts';
 
 const BUCKETS = 10;
 
@@ -16,12 +16,12 @@ interface Counter {
 export class SlidingWindowCounter {
   private readonly windowMs: number;
   private readonly bucketMs: number;
-  private readonly counters: LRUCache<string, Counter>;
+  private readonly counters: BoundedCache<string, Counter>;
 
   constructor(windowMs: number, maxKeys: number) {
     this.windowMs = windowMs;
     this.bucketMs = Math.max(1, Math.ceil(windowMs / BUCKETS));
-    this.counters = new LRUCache({ max: maxKeys });
+    this.counters = new BoundedCache({ max: maxKeys });
   }
 
   count(key: string, now: number): number {
