@@ -27,13 +27,6 @@ export interface RequestPathDeps {
   clock: () => number;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Filled by the request path, written to the decision log after the response. */
-    riskgate: DecisionRecord | null;
-  }
-}
-
 const POW_INSTRUCTIONS =
   'Find a string s such that SHA-256("<challenge>:<s>") has <difficulty> leading zero bits, then repeat the request with header x-riskgate-pow: <challenge>:<s>.';
 
@@ -100,37 +93,65 @@ async function act(
   return undefined;
 }
 
+/** The decision log line of a scored request; built only when the log will write it. */
+function scoredRecord(
+  policy: CompiledPolicy,
+  evaluation: Scored,
+  action: string,
+  status: number,
+  decisionUs: number,
+): DecisionRecord {
+  const { ctx } = evaluation;
+  const reasons: string[] = [];
+  for (const c of evaluation.contributions) reasons.push(c.code);
+  for (const r of evaluation.shadowReasons) reasons.push(r);
+  if (evaluation.allowListed) reasons.push('allowlist');
+  if (evaluation.degraded) reasons.push('state.degraded');
+  return {
+    requestId: ctx.requestId,
+    policy: policy.name,
+    route: ctx.route.name,
+    method: ctx.method,
+    path: ctx.path,
+    client: ctx.client.ip,
+    subject: ctx.subject.id,
+    score: evaluation.score,
+    decision: evaluation.decision,
+    action,
+    reasons,
+    status,
+    decisionUs,
+  };
+}
+
 export function createRequestHandler(deps: RequestPathDeps) {
-  const { upstream, state, metrics } = deps;
+  const { upstream, state, metrics, log } = deps;
 
   return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
     const raw = request.raw;
     const requestId = request.id;
-    const record: DecisionRecord = {
-      requestId,
-      policy: '',
-      route: '',
-      method: raw.method ?? '',
-      path: '',
-      client: '',
-      subject: undefined,
-      score: 0,
-      decision: 'allow',
-      action: 'allow',
-      reasons: [],
-      status: 0,
-      decisionUs: 0,
-    };
-    request.riskgate = record;
 
     const policy = deps.policy();
     if (!policy) {
-      record.action = 'unavailable';
       sendProblem(reply, 'RG_ERR_NOT_READY', requestId, { headers: { 'retry-after': '5' } });
+      log.write({
+        requestId,
+        policy: '',
+        route: '',
+        method: raw.method ?? '',
+        path: '',
+        client: '',
+        subject: undefined,
+        score: 0,
+        decision: 'allow',
+        action: 'unavailable',
+        reasons: [],
+        status: reply.statusCode,
+        decisionUs: 0,
+      });
       return;
     }
-    record.policy = policy.name;
 
     let evaluation: Awaited<ReturnType<typeof evaluate>>;
     try {
@@ -148,58 +169,54 @@ export function createRequestHandler(deps: RequestPathDeps) {
         deps,
       );
     } catch (err) {
-      // The client went away mid-body: nothing to answer.
-      if (raw.destroyed || raw.aborted) {
-        record.action = 'aborted';
-        return;
-      }
+      // The client went away mid-body: nothing to answer, nothing decided.
+      if (raw.destroyed || raw.aborted) return;
       throw err;
     }
 
     if (evaluation.kind === 'refused') {
-      record.route = evaluation.route?.name ?? '';
-      record.client = evaluation.client ?? '';
-      record.action = 'refuse';
-      record.reasons.push(evaluation.reason);
-      metrics.rules.inc({ policy: policy.name, route: record.route || 'none', code: evaluation.code });
+      const route = evaluation.route?.name ?? '';
+      metrics.countRefusal(policy.name, route || 'none', evaluation.code);
       sendProblem(
         reply,
         evaluation.code,
         requestId,
         evaluation.headers ? { headers: evaluation.headers } : {},
       );
+      log.write({
+        requestId,
+        policy: policy.name,
+        route,
+        method: raw.method ?? '',
+        path: '',
+        client: evaluation.client ?? '',
+        subject: undefined,
+        score: 0,
+        decision: 'allow',
+        action: 'refuse',
+        reasons: [evaluation.reason],
+        status: reply.statusCode,
+        decisionUs: 0,
+      });
       return;
     }
 
     const { ctx, score, decision } = evaluation;
-    record.route = ctx.route.name;
-    record.path = ctx.path;
-    record.client = ctx.client.ip;
-    record.subject = ctx.subject.id;
-    record.score = score;
-    record.decision = decision;
-    for (const c of evaluation.contributions) {
-      record.reasons.push(c.code);
-      metrics.countSignal(c.code);
-    }
-    for (const r of evaluation.shadowReasons) record.reasons.push(r);
-    if (evaluation.allowListed) record.reasons.push('allowlist');
-    if (evaluation.degraded) record.reasons.push('state.degraded');
-    if (evaluation.challengePassed) metrics.challengesPassed.inc({ kind: evaluation.challengePassed });
-
+    for (const c of evaluation.contributions) metrics.countSignal(c.code);
+    if (evaluation.challengePassed) metrics.countChallengePassed(evaluation.challengePassed);
     const decisionMs = performance.now() - started;
-    record.decisionUs = Math.round(decisionMs * 1000);
-    metrics.decisionSeconds.observe(decisionMs / 1000);
-    metrics.observeScore(policy.name, score);
-    metrics.countDecision(policy.name, ctx.route.name, decision, policy.mode);
+    metrics.countDecision(policy, ctx.route, decision, score, decisionMs / 1000);
 
     const monitor = policy.mode === 'monitor';
     const enforced: Decision = monitor ? 'allow' : evaluation.effective;
-    record.action = enforced;
     const answered = enforced === 'allow' ? undefined : await act(policy, evaluation, enforced, reply, deps);
     if (answered) {
-      record.action = answered;
       recordOutcome(policy, evaluation, enforced, { status: 0, bytes: 0, blocked: true }, state);
+      if (log.wants(answered, decision)) {
+        log.write(
+          scoredRecord(policy, evaluation, answered, reply.statusCode, Math.round(decisionMs * 1000)),
+        );
+      }
       return;
     }
 
@@ -218,12 +235,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
       requestId,
       evaluation.body,
     );
-    metrics.observeUpstream(
-      result.status === 0 ? 'error' : `${(result.status / 100) | 0}xx`,
-      result.headersMs / 1000,
-    );
-
-    // 6. Outcome.
+    metrics.observeUpstream(result.status, result.headersMs / 1000);
     recordOutcome(
       policy,
       evaluation,
@@ -231,5 +243,8 @@ export function createRequestHandler(deps: RequestPathDeps) {
       { status: result.status, bytes: Number(reply.getHeader('content-length') ?? 0), blocked: false },
       state,
     );
+    if (log.wants(enforced, decision)) {
+      log.write(scoredRecord(policy, evaluation, enforced, reply.statusCode, Math.round(decisionMs * 1000)));
+    }
   };
 }

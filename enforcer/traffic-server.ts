@@ -10,7 +10,6 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { sendProblem } from './actions/problem.ts';
-import type { DecisionLog } from './observability/decision-log.ts';
 import { createRequestHandler, type RequestPathDeps } from './request-path.ts';
 
 function requestIds(): () => string {
@@ -27,10 +26,7 @@ export interface TrafficServerOptions {
   requestTimeoutMs?: number;
 }
 
-export function createTrafficServer(
-  deps: RequestPathDeps & { log: DecisionLog },
-  options: TrafficServerOptions = {},
-) {
+export function createTrafficServer(deps: RequestPathDeps, options: TrafficServerOptions = {}) {
   const app: FastifyInstance = Fastify({
     logger: false,
     genReqId: requestIds(),
@@ -51,7 +47,6 @@ export function createTrafficServer(
       maxHeaderSize: 16 * 1024,
     },
   } as FastifyServerOptions);
-  app.decorateRequest('riskgate', null);
   // Bodies are not ours to parse: they stream to the app (login routes read theirs, bounded).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -64,15 +59,6 @@ export function createTrafficServer(
   };
   app.all('/*', handler);
   app.setNotFoundHandler(handler);
-
-  app.addHook('onResponse', (request, reply, done) => {
-    const record = request.riskgate;
-    if (record) {
-      record.status = reply.statusCode;
-      deps.log.write(record);
-    }
-    done();
-  });
 
   app.setErrorHandler((err, request, reply) => {
     const status = (err as { statusCode?: number }).statusCode ?? 500;

@@ -1,7 +1,8 @@
 /**
- * One structured line per request (pino, JSON on stdout), written asynchronously after the
- * response so logging never sits on the response path. Allows can be sampled; every
- * non-allow is logged. Credentials, bodies and query strings are never logged.
+ * One structured line per request (pino, JSON on stdout), serialised after the response has
+ * been handed to the socket, in a batch on the next turn of the event loop, so logging never
+ * sits on the response path. Allows can be sampled; every non-allow is logged. Credentials,
+ * bodies and query strings are never logged.
  */
 import pino, { type Logger } from 'pino';
 
@@ -38,13 +39,25 @@ export class DecisionLog {
     this.allowSampleRate = allowSampleRate;
   }
 
-  write(record: DecisionRecord): void {
-    if (record.action === 'allow' && record.decision === 'allow' && Math.random() >= this.allowSampleRate)
-      return;
-    this.logger.info(record, 'decision');
+  private pending: DecisionRecord[] = [];
+
+  /** Whether a request with this outcome is logged: sampled allows are skipped before any record is built. */
+  wants(action: string, decision: string): boolean {
+    return action !== 'allow' || decision !== 'allow' || Math.random() < this.allowSampleRate;
   }
 
+  write(record: DecisionRecord): void {
+    if (this.pending.push(record) === 1) setImmediate(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    const records = this.pending;
+    this.pending = [];
+    for (const record of records) this.logger.info(record, 'decision');
+  };
+
   flush(): void {
+    this.drain();
     this.logger.flush();
   }
 }

@@ -2,67 +2,101 @@
  * The enforcer's Prometheus metrics (prefix riskgate_), on its own registry so tests and
  * several enforcers in one process never collide.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CompiledPolicy } from '../policy/compiled-policy.ts';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { CompiledPolicy, CompiledRoute } from '../policy/compiled-policy.ts';
 import type { RedisStateStore } from '../state/redis-store.ts';
+import {
+  type CounterChild,
+  type HistogramChild,
+  RequestCounter,
+  RequestHistogram,
+} from './request-metrics.ts';
+
+/** The metrics one route's requests touch, resolved once per compiled route. */
+interface RouteChildren {
+  decisions: Record<string, CounterChild>;
+  score: HistogramChild;
+}
 
 export class EnforcerMetrics {
   readonly registry = new Registry();
-  readonly decisions: Counter<'policy' | 'route' | 'decision' | 'mode'>;
-  readonly rules: Counter<'policy' | 'route' | 'code'>;
-  readonly score: Histogram<'policy'>;
-  readonly decisionSeconds: Histogram;
-  readonly upstreamSeconds: Histogram<'status_class'>;
-  readonly signalHits: Counter<'signal' | 'reason'>;
+  readonly decisions: RequestCounter;
+  readonly rules: RequestCounter;
+  readonly score: RequestHistogram;
+  readonly decisionSeconds: RequestHistogram;
+  readonly upstreamSeconds: RequestHistogram;
+  readonly signalHits: RequestCounter;
+  readonly challengesPassed: RequestCounter;
   readonly feedEntries: Gauge<'feed'>;
   readonly feedAgeSeconds: Gauge<'feed'>;
   readonly feedStale: Gauge<'feed'>;
   readonly configInfo: Gauge<'policy' | 'hash' | 'source'>;
   readonly reloads: Counter<'result'>;
-  readonly challengesPassed: Counter<'kind'>;
   private feedsOf: () => CompiledPolicy['feeds'] = () => [];
+  private readonly decisionTime: HistogramChild;
+  private readonly byRoute = new WeakMap<CompiledRoute, RouteChildren>();
+  private readonly bySignal = new Map<string, CounterChild>();
+  private readonly byUpstreamStatus = new Map<number, HistogramChild>();
 
   constructor(defaultMetrics = true) {
     const registers = [this.registry];
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'riskgate_' });
-    this.decisions = new Counter({
-      name: 'riskgate_decisions_total',
-      help: 'Decisions by policy, route and decision (in monitor mode: the decision that would have applied).',
-      labelNames: ['policy', 'route', 'decision', 'mode'],
-      registers,
-    });
-    this.rules = new Counter({
-      name: 'riskgate_rule_rejections_total',
-      help: 'Requests refused by a rule (authentication, scopes, malformed input) before scoring.',
-      labelNames: ['policy', 'route', 'code'],
-      registers,
-    });
-    this.score = new Histogram({
-      name: 'riskgate_score',
-      help: 'Risk score of scored requests.',
-      labelNames: ['policy'],
-      buckets: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
-      registers,
-    });
-    this.decisionSeconds = new Histogram({
-      name: 'riskgate_decision_duration_seconds',
-      help: 'Time from arrival to decision, excluding waits for the app.',
-      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025, 0.1],
-      registers,
-    });
-    this.upstreamSeconds = new Histogram({
-      name: 'riskgate_upstream_duration_seconds',
-      help: 'Time to the app response headers.',
-      labelNames: ['status_class'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    this.signalHits = new Counter({
-      name: 'riskgate_signal_hits_total',
-      help: 'Contributions to scores by signal and reason code.',
-      labelNames: ['signal', 'reason'],
-      registers,
-    });
+    const register = <M extends { name: string }>(metric: M): M => {
+      this.registry.registerMetric(metric as never);
+      return metric;
+    };
+    this.decisions = register(
+      new RequestCounter({
+        name: 'riskgate_decisions_total',
+        help: 'Decisions by policy, route and decision (in monitor mode: the decision that would have applied).',
+        labelNames: ['policy', 'route', 'decision', 'mode'],
+      }),
+    );
+    this.rules = register(
+      new RequestCounter({
+        name: 'riskgate_rule_rejections_total',
+        help: 'Requests refused by a rule (authentication, scopes, malformed input) before scoring.',
+        labelNames: ['policy', 'route', 'code'],
+      }),
+    );
+    this.score = register(
+      new RequestHistogram({
+        name: 'riskgate_score',
+        help: 'Risk score of scored requests.',
+        labelNames: ['policy'],
+        buckets: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+      }),
+    );
+    this.decisionSeconds = register(
+      new RequestHistogram({
+        name: 'riskgate_decision_duration_seconds',
+        help: 'Time from arrival to decision, excluding waits for the app.',
+        buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025, 0.1],
+      }),
+    );
+    this.decisionTime = this.decisionSeconds.labels();
+    this.upstreamSeconds = register(
+      new RequestHistogram({
+        name: 'riskgate_upstream_duration_seconds',
+        help: 'Time to the app response headers.',
+        labelNames: ['status_class'],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      }),
+    );
+    this.signalHits = register(
+      new RequestCounter({
+        name: 'riskgate_signal_hits_total',
+        help: 'Contributions to scores by signal and reason code.',
+        labelNames: ['signal', 'reason'],
+      }),
+    );
+    this.challengesPassed = register(
+      new RequestCounter({
+        name: 'riskgate_challenges_passed_total',
+        help: 'Challenged requests let through because the client met the challenge.',
+        labelNames: ['kind'],
+      }),
+    );
     const feeds = () => this.feedsOf();
     this.feedEntries = new Gauge({
       name: 'riskgate_feed_entries',
@@ -110,44 +144,61 @@ export class EnforcerMetrics {
       labelNames: ['result'],
       registers,
     });
-    this.challengesPassed = new Counter({
-      name: 'riskgate_challenges_passed_total',
-      help: 'Challenged requests let through because the client met the challenge.',
-      labelNames: ['kind'],
-      registers,
-    });
   }
 
-  // Label children are looked up once per label combination, not hashed on every request.
-  private readonly children = new Map<string, { inc(): void } | { observe(v: number): void }>();
-
-  private child<T>(key: string, make: () => T): T {
-    let c = this.children.get(key) as T | undefined;
-    if (c === undefined) {
-      c = make();
-      this.children.set(key, c as { inc(): void });
+  private route(policy: CompiledPolicy, route: CompiledRoute): RouteChildren {
+    let children = this.byRoute.get(route);
+    if (children === undefined) {
+      const decisions: Record<string, CounterChild> = {};
+      for (const d of ['allow', 'challenge', 'restrict', 'deny']) {
+        decisions[d] = this.decisions.labels(policy.name, route.name, d, policy.mode);
+      }
+      children = { decisions, score: this.score.labels(policy.name) };
+      this.byRoute.set(route, children);
     }
-    return c;
+    return children;
   }
 
-  countDecision(policy: string, route: string, decision: string, mode: string): void {
-    this.child(`d\0${policy}\0${route}\0${decision}\0${mode}`, () =>
-      this.decisions.labels(policy, route, decision, mode),
-    ).inc();
+  /** One scored request: its decision, score and the time it took to decide. */
+  countDecision(
+    policy: CompiledPolicy,
+    route: CompiledRoute,
+    decision: string,
+    score: number,
+    seconds: number,
+  ) {
+    const children = this.route(policy, route);
+    children.decisions[decision]!.inc();
+    children.score.observe(score);
+    this.decisionTime.observe(seconds);
+  }
+
+  countRefusal(policy: string, route: string, code: string): void {
+    this.rules.labels(policy, route, code).inc();
+  }
+
+  countChallengePassed(kind: string): void {
+    this.challengesPassed.labels(kind).inc();
   }
 
   countSignal(reason: string): void {
-    this.child(`s\0${reason}`, () =>
-      this.signalHits.labels(reason.slice(0, reason.indexOf('.')), reason),
-    ).inc();
+    let child = this.bySignal.get(reason);
+    if (child === undefined) {
+      child = this.signalHits.labels(reason.slice(0, reason.indexOf('.')), reason);
+      this.bySignal.set(reason, child);
+    }
+    child.inc();
   }
 
-  observeScore(policy: string, score: number): void {
-    this.child(`p\0${policy}`, () => this.score.labels(policy)).observe(score);
-  }
-
-  observeUpstream(statusClass: string, seconds: number): void {
-    this.child(`u\0${statusClass}`, () => this.upstreamSeconds.labels(statusClass)).observe(seconds);
+  /** `status` is the app's status, or 0 when it could not be reached. */
+  observeUpstream(status: number, seconds: number): void {
+    const statusClass = (status / 100) | 0;
+    let child = this.byUpstreamStatus.get(statusClass);
+    if (child === undefined) {
+      child = this.upstreamSeconds.labels(statusClass === 0 ? 'error' : `${statusClass}xx`);
+      this.byUpstreamStatus.set(statusClass, child);
+    }
+    child.observe(seconds);
   }
 
   trackRedis(store: RedisStateStore): void {
