@@ -6,6 +6,8 @@ import { ClientIpResolver, ForwardedHeaderError } from './client-ip.ts';
 const trusted = IpRangeSet.from(['127.0.0.0/8', '::1', '10.0.0.0/8']);
 const xff = new ClientIpResolver(trusted, 'x-forwarded-for');
 const fwd = new ClientIpResolver(trusted, 'forwarded');
+/** No trusted proxies: resolves a socket address alone. */
+const direct = new ClientIpResolver(IpRangeSet.empty(), 'x-forwarded-for');
 
 describe('client IP', () => {
   it.each([
@@ -17,6 +19,10 @@ describe('client IP', () => {
     ['IPv4-mapped peer', '::ffff:127.0.0.1', '2001:db8::5', '2001:db8::5'],
     ['IPv6 peer', '::1', '::ffff:203.0.113.9', '203.0.113.9'],
     ['no header', '127.0.0.1', undefined, '127.0.0.1'],
+    ['empty hops skipped', '127.0.0.1', ' , 203.0.113.9, ,', '203.0.113.9'],
+    ['only commas: the peer', '127.0.0.1', ',,', '127.0.0.1'],
+    ['leading comma, all trusted', '127.0.0.1', ',10.0.0.1', '10.0.0.1'],
+    ['IPv6 hop in canonical form', '127.0.0.1', '2001:DB8:0:0::1', '2001:db8::1'],
   ])('%s', (_name, peer, header, expected) => {
     expect(xff.resolve(peer, header).ip).toBe(expected);
   });
@@ -32,6 +38,47 @@ describe('client IP', () => {
     expect(fwd.resolve('127.0.0.1', 'for="[2001:db8:cafe::17]:4711"').ip).toBe('2001:db8:cafe::17');
     expect(fwd.resolve('127.0.0.1', 'for=1.1.1.1, for=192.0.2.43:8080').ip).toBe('192.0.2.43');
     expect(() => fwd.resolve('127.0.0.1', 'for=unknown')).toThrow(ForwardedHeaderError);
+  });
+
+  it('agrees with a split-and-scan reading of X-Forwarded-For (property)', () => {
+    // The reference: split on commas, walk right to left, skip empty hops, stop at the first
+    // untrusted one; a hop that is not an address, when reached, is an error.
+    const reference = (header: string): string => {
+      let client = '127.0.0.1';
+      const hops = header.split(',');
+      for (let i = hops.length - 1; i >= 0; i--) {
+        const hop = hops[i]!.trim();
+        if (hop.length === 0) continue;
+        client = direct.resolve(hop, undefined).ip;
+        if (!trusted.hasText(hop)) break;
+      }
+      return client;
+    };
+    const hop = fc.constantFrom(
+      '203.0.113.9',
+      '10.0.0.7',
+      '127.0.0.2',
+      '::1',
+      '2001:db8::5',
+      'evil',
+      '',
+      ' ',
+      '198.51.100.1 ',
+    );
+    fc.assert(
+      fc.property(fc.array(hop, { maxLength: 6 }), (hops) => {
+        const header = hops.join(',');
+        let expected: string;
+        try {
+          expected = reference(header);
+        } catch {
+          expect(() => xff.resolve('127.0.0.1', header)).toThrow(ForwardedHeaderError);
+          return;
+        }
+        expect(xff.resolve('127.0.0.1', header).ip).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('never throws anything but ForwardedHeaderError on hostile headers (property)', () => {

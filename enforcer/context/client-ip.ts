@@ -5,6 +5,7 @@
  */
 import { formatIp, parseIpInto } from '../net/ip.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
+import { BoundedCache } from '../state/bounded-cache.ts';
 
 export interface ClientAddress {
   ip: string;
@@ -41,10 +42,21 @@ function forwardedForValues(header: string): string[] {
   return values;
 }
 
+/** IPv4 text that parsed is canonical unless it carries a zone; no need to format it again. */
+function canonicalText(text: string, family: 4 | 6, words: Uint32Array): string {
+  return family === 4 && text.indexOf(':') === -1 && text.indexOf('%') === -1
+    ? text
+    : formatIp(family, words);
+}
+
 export class ClientIpResolver {
   private readonly trusted: IpRangeSet;
   private readonly header: ForwardedHeader;
-  private readonly words = new Uint32Array(4);
+  /**
+   * Parsed addresses by their text as received. Real traffic repeats its addresses, so most
+   * requests resolve their client with a lookup; the entries are shared and never mutated.
+   */
+  private readonly known = new BoundedCache<string, ClientAddress & { trusted: boolean }>({ max: 50_000 });
 
   constructor(trusted: IpRangeSet, header: ForwardedHeader) {
     this.trusted = trusted;
@@ -56,27 +68,59 @@ export class ClientIpResolver {
     return this.header;
   }
 
+  private address(text: string): (ClientAddress & { trusted: boolean }) | undefined {
+    let address = this.known.get(text);
+    if (address === undefined) {
+      const words = new Uint32Array(4);
+      const family = parseIpInto(text, words);
+      if (family === 0) return undefined;
+      address = {
+        ip: canonicalText(text, family, words),
+        family,
+        words,
+        trusted: this.trusted.size > 0 && this.trusted.has(family, words),
+      };
+      this.known.set(text, address);
+    }
+    return address;
+  }
+
   /**
    * Resolves the client. Throws ForwardedHeaderError when a trusted proxy's header holds a hop
    * that is not an address: guessing would let a hostile header pick who we think the client is.
    */
   resolve(socketAddress: string | undefined, headerValue: string | string[] | undefined): ClientAddress {
-    const words = new Uint32Array(4);
-    const family = parseIpInto(socketAddress ?? '', words);
-    if (family === 0) throw new ForwardedHeaderError('socket address is not an IP');
-    if (this.trusted.size === 0 || headerValue === undefined || !this.trusted.has(family, words)) {
-      return { ip: formatIp(family, words), family, words };
-    }
+    const peer = this.address(socketAddress ?? '');
+    if (peer === undefined) throw new ForwardedHeaderError('socket address is not an IP');
+    if (headerValue === undefined || !peer.trusted) return peer;
     const joined = Array.isArray(headerValue) ? headerValue.join(',') : headerValue;
-    const hops = this.header === 'forwarded' ? forwardedForValues(joined) : joined.split(',');
-    let client: ClientAddress = { ip: formatIp(family, words), family, words };
+    if (this.header === 'x-forwarded-for') return this.rightmostUntrusted(joined, peer);
+    const hops = forwardedForValues(joined);
+    let client: ClientAddress = peer;
     for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = hops[i]!.trim();
-      if (hop.length === 0 && this.header === 'x-forwarded-for') continue;
-      const hopFamily = parseIpInto(hop, this.words);
-      if (hopFamily === 0) throw new ForwardedHeaderError(`${this.header} hop is not an IP address`);
-      client = { ip: formatIp(hopFamily, this.words), family: hopFamily, words: this.words.slice() };
-      if (!this.trusted.has(hopFamily, this.words)) break;
+      const hop = this.address(hops[i]!.trim());
+      if (hop === undefined) throw new ForwardedHeaderError('forwarded hop is not an IP address');
+      client = hop;
+      if (!hop.trusted) break;
+    }
+    return client;
+  }
+
+  /** X-Forwarded-For read right to left without splitting it: one hop is the common case. */
+  private rightmostUntrusted(header: string, peer: ClientAddress): ClientAddress {
+    let client = peer;
+    let end = header.length;
+    for (;;) {
+      const comma = end > 0 ? header.lastIndexOf(',', end - 1) : -1;
+      const hopText = header.slice(comma + 1, end).trim();
+      if (hopText.length > 0) {
+        const hop = this.address(hopText);
+        if (hop === undefined) throw new ForwardedHeaderError('x-forwarded-for hop is not an IP address');
+        client = hop;
+        if (!hop.trusted) break;
+      }
+      if (comma === -1) break;
+      end = comma;
     }
     return client;
   }
