@@ -182,6 +182,7 @@ export async function evaluate(
     userAgent: typeof input.headers['user-agent'] === 'string' ? input.headers['user-agent'] : '',
     login,
     now: input.now,
+    features: undefined,
   };
 
   // Signals, score, decision. Allow-lists win over every signal.

@@ -44,14 +44,18 @@ function computeAgentFamily(userAgent: string): string {
   return `${browser}/${os}`;
 }
 
+const HOURS = Array.from({ length: 24 }, (_, h) => String(h));
+
+/** The request's context features; scoring and learning share one computation. */
 export function featuresOf(ctx: RequestContext): Record<Feature, string> {
-  return {
-    asn: String(ctx.location.asn ?? '?'),
+  ctx.features ??= {
+    asn: ctx.location.asn === undefined ? '?' : String(ctx.location.asn),
     country: ctx.location.country ?? '?',
     agent: agentFamily(ctx.userAgent),
     device: ctx.device.id ?? '?',
-    hour: String(new Date(ctx.now).getUTCHours()),
+    hour: HOURS[Math.floor(ctx.now / 3_600_000) % 24]!,
   };
+  return ctx.features;
 }
 
 export class BehaviourSignal implements Signal {
