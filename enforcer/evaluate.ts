@@ -7,12 +7,12 @@ import type { ProblemCode } from './actions/problem.ts';
 import { difficultyFor, POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
 import { stepUpSatisfied } from './actions/step-up.ts';
 import type { SubjectProfile } from './behaviour/profile.ts';
-import { ForwardedHeaderError } from './context/client-ip.ts';
+import { type ClientAddress, ForwardedHeaderError } from './context/client-ip.ts';
 import { identify, unmetRequirement } from './context/identify.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { ANONYMOUS, type RequestContext, type Subject } from './context/request-context.ts';
 import { type Decision, decide, scoreOf } from './decision/decide.ts';
-import { UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
+import { type ClientLocation, UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
 import { identifyDevice, NO_DEVICE } from './identity/device.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
 import { parseRequestTarget, RequestTargetError } from './routing/request-target.ts';
@@ -71,6 +71,13 @@ export interface EvaluateDeps {
   state: StateStore;
   pow: ProofOfWork;
   logins: LoginAttemptReader;
+}
+
+/** The client's location, looked up once per resolved address and kept with it. */
+function locationOf(policy: CompiledPolicy, client: ClientAddress): ClientLocation {
+  if (!policy.geo) return UNKNOWN_LOCATION;
+  if (client.location === undefined) client.location = policy.geo.locate(client.ip, client.family);
+  return client.location;
 }
 
 export async function evaluate(
@@ -174,7 +181,7 @@ export async function evaluate(
     path: target.path,
     query: target.query,
     client,
-    location: policy.geo ? policy.geo.locate(client.ip, client.family) : UNKNOWN_LOCATION,
+    location: locationOf(policy, client),
     route,
     subject,
     riskSubject: subject.id ?? login?.account,

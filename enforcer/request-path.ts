@@ -124,10 +124,14 @@ function scoredRecord(
   };
 }
 
+/**
+ * The route handler. It resolves to the reply, which tells fastify the response is ours,
+ * streamed bodies included.
+ */
 export function createRequestHandler(deps: RequestPathDeps) {
   const { upstream, state, metrics, log } = deps;
 
-  return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const started = performance.now();
     const raw = request.raw;
     const requestId = request.id;
@@ -150,7 +154,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
         status: reply.statusCode,
         decisionUs: 0,
       });
-      return;
+      return reply;
     }
 
     let evaluation: Awaited<ReturnType<typeof evaluate>>;
@@ -170,7 +174,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
       );
     } catch (err) {
       // The client went away mid-body: nothing to answer, nothing decided.
-      if (raw.destroyed || raw.aborted) return;
+      if (raw.destroyed || raw.aborted) return reply;
       throw err;
     }
 
@@ -198,7 +202,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
         status: reply.statusCode,
         decisionUs: 0,
       });
-      return;
+      return reply;
     }
 
     const { ctx, score, decision } = evaluation;
@@ -217,7 +221,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
           scoredRecord(policy, evaluation, answered, reply.statusCode, Math.round(decisionMs * 1000)),
         );
       }
-      return;
+      return reply;
     }
 
     const headers: Record<string, string> = {
@@ -246,5 +250,6 @@ export function createRequestHandler(deps: RequestPathDeps) {
     if (log.wants(enforced, decision)) {
       log.write(scoredRecord(policy, evaluation, enforced, reply.statusCode, Math.round(decisionMs * 1000)));
     }
+    return reply;
   };
 }

@@ -3,12 +3,7 @@
  * method or path, to the request path, and never parses bodies itself — they stream to the app.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, {
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sendProblem } from './actions/problem.ts';
 import { createRequestHandler, type RequestPathDeps } from './request-path.ts';
 
@@ -51,12 +46,7 @@ export function createTrafficServer(deps: RequestPathDeps, options: TrafficServe
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  const handle = createRequestHandler(deps);
-  // Returning the reply tells fastify the response is ours, including streamed bodies.
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    await handle(request, reply);
-    return reply;
-  };
+  const handler = createRequestHandler(deps);
   app.all('/*', handler);
   app.setNotFoundHandler(handler);
 

@@ -3,6 +3,7 @@
  * hop of X-Forwarded-For / Forwarded that is not itself a trusted proxy. Left-most hops are
  * written by the client and never believed.
  */
+import type { ClientLocation } from '../geo/geo-lookup.ts';
 import { formatIp, parseIpInto } from '../net/ip.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
 import { BoundedCache } from '../state/bounded-cache.ts';
@@ -10,8 +11,10 @@ import { BoundedCache } from '../state/bounded-cache.ts';
 export interface ClientAddress {
   ip: string;
   family: 4 | 6;
-  /** Words of the address, owned by the caller (see ip.ts). */
+  /** Words of the address; shared between requests, never written. */
   words: Uint32Array;
+  /** Where the address is, looked up once per resolved address and kept with it. */
+  location?: ClientLocation;
 }
 
 export class ForwardedHeaderError extends Error {
@@ -79,6 +82,7 @@ export class ClientIpResolver {
         family,
         words,
         trusted: this.trusted.size > 0 && this.trusted.has(family, words),
+        location: undefined,
       };
       this.known.set(text, address);
     }
