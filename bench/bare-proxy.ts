@@ -17,3 +17,5 @@ const handler = async (request: import('fastify').FastifyRequest, reply: import(
 app.all('/*', handler);
 await app.listen({ host: '127.0.0.1', port: listenPort });
 process.stdout.write(`ready ${listenPort}\n`);
+// Exit normally on a signal, so --cpu-prof can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../cli/node-flags.ts';
 
 export const LOAD_CORE = '0';
 export const SUT_CORE = '1';
@@ -38,11 +39,65 @@ export function ready(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Node flags of every process under test: riskgate's own, plus BENCH_NODE_FLAGS (e.g. --cpu-prof). */
+function nodeFlags(): string[] {
+  return [...NODE_FLAGS, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)];
+}
+
 export async function startNode(root: string, script: string, args: string[]): Promise<ChildProcess> {
-  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-  const child = pinned(SUT_CORE, NODE, [...flags, join(root, script), ...args]);
+  const child = pinned(SUT_CORE, NODE, [...nodeFlags(), join(root, script), ...args]);
   await ready(child);
   return child;
+}
+
+/**
+ * The enforcer exactly as the image runs it: `riskgate enforce` from the compiled dist/
+ * (`make build`), with riskgate's Node flags. Ready when its admin port says so.
+ */
+export async function startEnforcer(
+  root: string,
+  options: { listen: number; admin: number; upstream: string; policy: string; redis?: string },
+): Promise<ChildProcess> {
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      SUT_CORE,
+      NODE,
+      ...nodeFlags(),
+      join(root, 'dist/cli/main.js'),
+      'enforce',
+      '--policy',
+      options.policy,
+      '--upstream',
+      options.upstream,
+      '--listen',
+      `127.0.0.1:${options.listen}`,
+      '--admin',
+      `127.0.0.1:${options.admin}`,
+      '--log-allow-sample',
+      '0',
+      ...(options.redis ? ['--redis', options.redis] : []),
+    ],
+    {
+      stdio: ['ignore', process.env['BENCH_LOG'] ? 'inherit' : 'ignore', 'inherit'],
+      env: { ...process.env, RISKGATE_LOG_LEVEL: process.env['BENCH_LOG'] ? 'info' : 'warn' },
+    },
+  );
+  children.push(child);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  for (let i = 0; i < 600 && !exited; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${options.admin}/readyz`);
+      await res.arrayBuffer();
+      if (res.status === 200) return child;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(exited ? 'the enforcer exited before it was ready' : 'the enforcer did not become ready');
 }
 
 export async function startNginx(dir: string, port: number, upstreamPort: number): Promise<ChildProcess> {
@@ -50,6 +105,8 @@ export async function startNginx(dir: string, port: number, upstreamPort: number
   writeFileSync(
     conf,
     `worker_processes 1;
+# One process, so the harness can read the CPU time of the process that serves.
+master_process off;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/nginx-error.log warn;

@@ -27,6 +27,7 @@ import {
   pinned,
   ready,
   SUT_CORE,
+  startEnforcer as startEnforcerIn,
   startNginx,
   startNode as startNodeIn,
 } from './processes.ts';
@@ -51,8 +52,18 @@ interface Target {
 
 const nonOk = new Map<string, number>();
 const sent = new Map<string, number>();
+const cpuPerRequest = new Map<string, number[]>();
+
+/** CPU time (user + system) a process has used so far, in µs. Immune to time stolen by neighbours. */
+function cpuUs(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
 
 function wrk(target: Target, files: Record<string, string>): number {
+  const cpuBefore = cpuUs(target.pid());
   const out = execFileSync(
     'taskset',
     [
@@ -74,6 +85,8 @@ function wrk(target: Target, files: Record<string, string>): number {
   const total = /(\d+) requests in/.exec(out);
   nonOk.set(target.name, (nonOk.get(target.name) ?? 0) + Number(errors?.[1] ?? 0));
   sent.set(target.name, (sent.get(target.name) ?? 0) + Number(total?.[1] ?? 0));
+  const cpu = (cpuUs(target.pid()) - cpuBefore) / Number(total?.[1] ?? 1);
+  cpuPerRequest.set(target.name, [...(cpuPerRequest.get(target.name) ?? []), cpu]);
   return Number(rps[1]);
 }
 
@@ -221,25 +234,25 @@ async function main() {
     const upstreamUrl = `http://127.0.0.1:${upA}`;
     const nginx = await startNginx(dir, nginxPort!, upA!);
     const bare = await startNode('bench/bare-proxy.ts', [String(barePort), upstreamUrl]);
-    const monitor = await startNode('bench/enforcer-process.ts', [
-      String(monPort),
-      String(monAdmin),
-      upstreamUrl,
-      join(dir, 'monitor.yaml'),
-    ]);
-    const enforce = await startNode('bench/enforcer-process.ts', [
-      String(enfPort),
-      String(enfAdmin),
-      upstreamUrl,
-      join(dir, 'enforce.yaml'),
-    ]);
-    const enforceRedis = await startNode('bench/enforcer-process.ts', [
-      String(redisEnfPort),
-      String(redisEnfAdmin),
-      upstreamUrl,
-      join(dir, 'enforce.yaml'),
-      redis.url,
-    ]);
+    const monitor = await startEnforcerIn(ROOT, {
+      listen: monPort!,
+      admin: monAdmin!,
+      upstream: upstreamUrl,
+      policy: join(dir, 'monitor.yaml'),
+    });
+    const enforce = await startEnforcerIn(ROOT, {
+      listen: enfPort!,
+      admin: enfAdmin!,
+      upstream: upstreamUrl,
+      policy: join(dir, 'enforce.yaml'),
+    });
+    const enforceRedis = await startEnforcerIn(ROOT, {
+      listen: redisEnfPort!,
+      admin: redisEnfAdmin!,
+      upstream: upstreamUrl,
+      policy: join(dir, 'enforce.yaml'),
+      redis: redis.url,
+    });
 
     const url = (port: number | undefined) => `http://127.0.0.1:${port}`;
     const targets: Target[] = [
@@ -255,6 +268,7 @@ async function main() {
 
     // Warm up every target (JIT, token cache, GeoIP cache) before measuring.
     for (const t of targets) wrk({ ...t }, files);
+    cpuPerRequest.clear();
 
     const throughput = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const latency = new Map<string, { p50: number; p99: number }[]>(targets.map((t) => [t.name, []]));
@@ -282,6 +296,7 @@ async function main() {
         target: t.name,
         rps: Math.round(median(throughput.get(t.name)!)),
         runs: throughput.get(t.name)!.map(Math.round),
+        cpuUsPerRequest: +median(cpuPerRequest.get(t.name) ?? [0]).toFixed(1),
         p50Us: lat.length ? Math.round(median(lat.map((l) => l.p50))) : undefined,
         p99Us: lat.length ? Math.round(median(lat.map((l) => l.p99))) : undefined,
       };
@@ -305,10 +320,11 @@ async function main() {
 
     const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
     const table = [
-      '| target | req/s (median) | runs | p50 µs @1k rps | p99 µs @1k rps |',
-      '| --- | ---: | --- | ---: | ---: |',
+      '| target | req/s (median) | runs | CPU µs / request | p50 µs @1k rps | p99 µs @1k rps |',
+      '| --- | ---: | --- | ---: | ---: | ---: |',
       ...rows.map(
-        (r) => `| ${r.target} | ${r.rps} | ${r.runs.join(', ')} | ${r.p50Us ?? '—'} | ${r.p99Us ?? '—'} |`,
+        (r) =>
+          `| ${r.target} | ${r.rps} | ${r.runs.join(', ')} | ${r.cpuUsPerRequest} | ${r.p50Us ?? '—'} | ${r.p99Us ?? '—'} |`,
       ),
     ].join('\n');
     const markdown = `<!-- Written by \`make bench\`${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}. -->

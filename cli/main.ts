@@ -1,10 +1,6 @@
 /**
  * The riskgate command line: one binary for the enforcer, the operator and the tools around them.
  */
-import { runEnforce } from './enforce.ts';
-import { runExplain } from './explain.ts';
-import { runOperator } from './operator.ts';
-import { runValidate } from './validate.ts';
 
 const USAGE = `riskgate — risk-based access control for APIs
 
@@ -19,11 +15,13 @@ Run 'riskgate COMMAND --help' for a command's options.
 
 type Command = (args: string[]) => Promise<number> | number;
 
-const commands: Record<string, Command> = {
-  validate: runValidate,
-  enforce: runEnforce,
-  operator: runOperator,
-  explain: runExplain,
+// Each command loads only its own modules: the enforcer sidecar never loads the Kubernetes
+// client, and the operator never loads the GeoIP readers.
+const commands: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./validate.ts')).runValidate,
+  enforce: async () => (await import('./enforce.ts')).runEnforce,
+  operator: async () => (await import('./operator.ts')).runOperator,
+  explain: async () => (await import('./explain.ts')).runExplain,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -32,12 +30,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
     process.stderr.write(`riskgate: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  return command(rest);
+  return (await load())(rest);
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 /** The image cannot be built here (no Docker engine); what can be checked, is. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { NODE_FLAGS } from '../cli/node-flags.ts';
 
 const lines = readFileSync('Dockerfile', 'utf8')
   .split('\n')
@@ -22,12 +23,25 @@ describe('Dockerfile', () => {
     const user = final.find((l) => l.startsWith('USER '));
     expect(user).toBeDefined();
     expect(user).not.toMatch(/USER\s+(root|0)(\b|:)/);
-    expect(final.find((l) => l.startsWith('ENTRYPOINT'))).toContain('cli/main.ts');
+    const entrypoint = JSON.parse(final.find((l) => l.startsWith('ENTRYPOINT'))!.slice('ENTRYPOINT'.length));
+    expect(entrypoint).toEqual(['node', ...NODE_FLAGS, '/app/dist/cli/main.js']);
   });
 
-  it('installs no dev dependencies', () => {
-    const installs = lines.filter((l) => l.includes('npm ci') || l.includes('npm install'));
-    expect(installs.length).toBeGreaterThan(0);
-    for (const l of installs) expect(l).toContain('--omit=dev');
+  it('bin/riskgate runs Node with the same flags as the image', () => {
+    const exec = readFileSync('bin/riskgate', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('exec '))!;
+    expect(exec).toBe(`exec "$node" ${NODE_FLAGS.join(' ')} "$root/cli/main.ts" "$@"`);
+  });
+
+  it('ships dependencies installed without dev dependencies, and only the compiled dist/ of the compile stage', () => {
+    const stages = lines.filter((l) => l.startsWith('FROM ')).map((l) => l.split(/\s+/)[3]);
+    const runtimeStage = lines.slice(lines.indexOf(lines.find((l) => l.endsWith('AS runtime'))!));
+    const install = runtimeStage.find((l) => l.includes('npm ci'));
+    expect(install).toContain('--omit=dev');
+    const finalCopies = lines.filter((l) => l.startsWith('COPY --from='));
+    expect(finalCopies).toContain('COPY --from=compile /src/dist ./dist');
+    expect(finalCopies.at(-1)).toMatch(/^COPY --from=runtime .* \/app \/app$/);
+    expect(stages).toEqual(['compile', 'runtime', undefined]);
   });
 });

