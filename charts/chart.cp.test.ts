@@ -144,7 +144,7 @@ describe('helm chart', () => {
       readOnlyRootFilesystem: true,
     });
     expect(container.args).toContain('--webhook-service=riskgate-webhook:443');
-    expect(container.args).toContain('--sidecar-requests=cpu=50m,memory=128Mi,');
+    expect(container.args).toContain('--sidecar-requests=cpu=50m,memory=256Mi,');
 
     // A new chart version whose CRD gained a printer column: helm upgrade must apply it.
     const next = join(mkdtempSync(join(tmpdir(), 'riskgate-chart-')), 'riskgate');

@@ -24,8 +24,8 @@ Options:
   --redis URL                Redis the enforcers share; also where they report their config hash
   --redis-password-secret NAME:KEY  Secret the sidecars read the Redis password from
   --pow-key-secret NAME      Secret with the proof-of-work key shared by a service's enforcers
-  --sidecar-requests LIST    injected enforcer requests, e.g. cpu=50m,memory=128Mi (the default)
-  --sidecar-limits LIST      injected enforcer limits, e.g. memory=256Mi (the default)
+  --sidecar-requests LIST    injected enforcer requests, e.g. cpu=50m,memory=256Mi (the default)
+  --sidecar-limits LIST      injected enforcer limits, e.g. memory=384Mi (the default)
   --identity NAME            this replica's name in the leader election (default: hostname-pid)
   --lease-duration DURATION  leader lease (default 15s); the leader renews every ~2/15 of it
   --resync-period DURATION   how often every policy is reconciled anyway (default 30s)
@@ -63,8 +63,8 @@ export async function runOperator(args: string[]): Promise<number> {
         'redis-password-secret': { type: 'string' },
         'pow-key-secret': { type: 'string' },
         identity: { type: 'string' },
-        'sidecar-requests': { type: 'string', default: 'cpu=50m,memory=128Mi' },
-        'sidecar-limits': { type: 'string', default: 'memory=256Mi' },
+        'sidecar-requests': { type: 'string', default: 'cpu=50m,memory=256Mi' },
+        'sidecar-limits': { type: 'string', default: 'memory=384Mi' },
         'lease-duration': { type: 'string', default: '15s' },
         'resync-period': { type: 'string', default: '30s' },
         help: { type: 'boolean', short: 'h' },
