@@ -56,7 +56,7 @@ export function createTrafficServer(deps: RequestPathDeps, options: TrafficServe
       sendProblem(reply, 'RG_ERR_BAD_BODY', request.id, { status });
       return;
     }
-    request.log.error({ err }, 'request failed');
+    deps.log.failure(request.id, err);
     sendProblem(reply, 'RG_ERR_INTERNAL', request.id);
   });
 

@@ -56,6 +56,18 @@ export class DecisionLog {
     for (const record of records) this.logger.info(record, 'decision');
   };
 
+  /**
+   * A request the enforcer failed on (a bug, not a decision): logged at once, with the error's
+   * name, code and message; never the request itself, which may carry credentials.
+   */
+  failure(requestId: string, err: unknown): void {
+    const e = err as { name?: string; code?: string; message?: string };
+    this.logger.error(
+      { requestId, error: { name: e.name, code: e.code, message: e.message } },
+      'request failed',
+    );
+  }
+
   flush(): void {
     this.drain();
     this.logger.flush();
