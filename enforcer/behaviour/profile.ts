@@ -31,6 +31,8 @@ export interface SubjectProfile {
   bytes: Ewma;
   routes: string[];
   features: Record<Feature, Record<string, number>>;
+  /** Each feature's counts summed: the likelihood ratio needs it on every request. */
+  totals: Record<Feature, number>;
   /** The minute being counted (epoch minute) and its count. */
   minute: number;
   minuteCount: number;
@@ -45,6 +47,7 @@ export function emptyProfile(): SubjectProfile {
     bytes: { mean: 0, variance: 0, n: 0 },
     routes: [],
     features: { asn: {}, country: {}, agent: {}, device: {}, hour: {} },
+    totals: { asn: 0, country: 0, agent: 0, device: 0, hour: 0 },
     minute: 0,
     minuteCount: 0,
     minuteErrors: 0,
@@ -64,17 +67,32 @@ export function updateEwma(e: Ewma, x: number): void {
   e.n++;
 }
 
-/** Counts a feature value, keeping the most frequent values only. */
-export function countValue(counts: Record<string, number>, value: string): void {
+/**
+ * Counts a feature value, keeping the most frequent values only. Returns how the sum of the
+ * counts changed: +1, less what a forgotten value had.
+ */
+export function countValue(counts: Record<string, number>, value: string): number {
   const known = counts[value];
   counts[value] = (known ?? 0) + 1;
-  if (known !== undefined) return; // only a new value can overflow the table
+  if (known !== undefined) return 1; // only a new value can overflow the table
   const keys = Object.keys(counts);
-  if (keys.length > MAX_VALUES) {
-    let min = keys[0]!;
-    for (const k of keys) if (counts[k]! < counts[min]! && k !== value) min = k;
-    delete counts[min];
+  if (keys.length <= MAX_VALUES) return 1;
+  let min = keys[0]!;
+  for (const k of keys) if (counts[k]! < counts[min]! && k !== value) min = k;
+  const forgotten = counts[min]!;
+  delete counts[min];
+  return 1 - forgotten;
+}
+
+/** A profile read back from storage, with its totals recomputed (older ones have none). */
+export function restoreProfile(profile: SubjectProfile): SubjectProfile {
+  const totals = { asn: 0, country: 0, agent: 0, device: 0, hour: 0 };
+  for (const f of FEATURES) {
+    const counts = profile.features[f];
+    for (const k in counts) totals[f] += counts[k]!;
   }
+  profile.totals = totals;
+  return profile;
 }
 
 export interface Observation {
@@ -118,7 +136,7 @@ export function learn(profile: SubjectProfile, o: Observation): number {
   if (isError(o.status)) profile.minuteErrors++;
   if (o.bytes > 0) updateEwma(profile.bytes, o.bytes);
   if (!profile.routes.includes(o.route) && profile.routes.length < MAX_ROUTES) profile.routes.push(o.route);
-  for (const f of FEATURES) countValue(profile.features[f], o.features[f]);
+  for (const f of FEATURES) profile.totals[f] += countValue(profile.features[f], o.features[f]);
   profile.n++;
   return closed;
 }

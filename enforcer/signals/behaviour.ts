@@ -83,10 +83,7 @@ export class BehaviourSignal implements Signal {
     for (const f of FEATURES) {
       if (features[f] === '?') continue;
       const pg = this.population.probability(f, features[f]);
-      const counts = profile.features[f];
-      let n = 0;
-      for (const k in counts) n += counts[k]!;
-      const pu = ((counts[features[f]] ?? 0) + SHRINK * pg) / (n + SHRINK);
+      const pu = ((profile.features[f][features[f]] ?? 0) + SHRINK * pg) / (profile.totals[f] + SHRINK);
       total += Math.min(MAX_FEATURE_LOG_RATIO, Math.log10(pg / pu));
     }
     return total;

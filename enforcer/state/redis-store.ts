@@ -11,7 +11,7 @@
  * at most ~10 bucket fields, ~250 bytes, kept one window.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { SubjectProfile } from '../behaviour/profile.ts';
+import { restoreProfile, type SubjectProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { MAX_DEVICES_PER_SUBJECT, type MemoryStateStore } from './memory-store.ts';
@@ -105,7 +105,7 @@ return n
 function parseProfile(value: string | number | undefined): SubjectProfile | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
   try {
-    return JSON.parse(value) as SubjectProfile;
+    return restoreProfile(JSON.parse(value) as SubjectProfile);
   } catch {
     return undefined;
   }
