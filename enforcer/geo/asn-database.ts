@@ -20,12 +20,40 @@ interface AsnRecord {
   autonomous_system_organization?: string;
 }
 
+/** Organisation names by index. */
+interface NameTable {
+  name(index: number): string;
+}
+
+/**
+ * Names left as UTF-8 in the cache file and decoded when looked up (lookups are cached per
+ * client address): ~100k organisation names as JS strings would be ~12 MB of heap.
+ */
+class BufferNames implements NameTable {
+  private readonly bytes: Buffer;
+  private readonly offsets: Uint32Array;
+
+  constructor(bytes: Buffer, offsets: Uint32Array) {
+    this.bytes = bytes;
+    this.offsets = offsets;
+  }
+
+  name(index: number): string {
+    return this.bytes.toString('utf8', this.offsets[index]!, this.offsets[index + 1]!);
+  }
+}
+
 /** Compact ranges: for each range, start (4 words), end (4 words), and an index into names. */
 interface CompiledAsn {
   v4: Uint32Array; // [start, end, asn, nameIndex] × n
   v6: Uint32Array; // [start×4, end×4, asn, nameIndex] × n
-  names: string[];
+  names: NameTable;
+  /** The names as compiled, for writing the cache; absent when read from it. */
+  nameList?: string[];
 }
+
+/** Bump when the cache file's layout changes: older files are then recompiled, not misread. */
+const CACHE_FORMAT = 2;
 
 function compare(a: Uint32Array, ai: number, b: Uint32Array): number {
   for (let k = 0; k < 4; k++) {
@@ -77,22 +105,35 @@ export function compileAsnCsv(v4Csv: string, v6Csv: string): CompiledAsn {
     }
     return Uint32Array.from(out);
   };
-  return { v4: build(v4Csv, 4), v6: build(v6Csv, 10), names };
+  return { v4: build(v4Csv, 4), v6: build(v6Csv, 10), names: { name: (i) => names[i]! }, nameList: names };
 }
 
+/** [n4, n6, nNames, nameBytes] header, v4, v6, name offsets (nNames + 1), name bytes (UTF-8). */
 function serialise(c: CompiledAsn): Buffer {
-  const names = Buffer.from(JSON.stringify(c.names));
-  const header = Buffer.alloc(12);
+  const names = c.nameList!.map((n) => Buffer.from(n, 'utf8'));
+  const offsets = new Uint32Array(names.length + 1);
+  for (let i = 0; i < names.length; i++) offsets[i + 1] = offsets[i]! + names[i]!.length;
+  const header = Buffer.alloc(16);
   header.writeUInt32LE(c.v4.length, 0);
   header.writeUInt32LE(c.v6.length, 4);
   header.writeUInt32LE(names.length, 8);
-  return Buffer.concat([header, Buffer.from(c.v4.buffer), Buffer.from(c.v6.buffer), names]);
+  header.writeUInt32LE(offsets[names.length]!, 12);
+  return Buffer.concat([
+    header,
+    Buffer.from(c.v4.buffer),
+    Buffer.from(c.v6.buffer),
+    Buffer.from(offsets.buffer),
+    ...names,
+  ]);
 }
 
 function deserialise(buf: Buffer): CompiledAsn {
   const n4 = buf.readUInt32LE(0);
   const n6 = buf.readUInt32LE(4);
-  const nn = buf.readUInt32LE(8);
+  const nNames = buf.readUInt32LE(8);
+  const nameBytes = buf.readUInt32LE(12);
+  const namesAt = 16 + (n4 + n6 + nNames + 1) * 4;
+  if (buf.length !== namesAt + nameBytes) throw new Error('ASN cache file has the wrong size');
   // Views on the file's own memory when it is 4-byte aligned (a large readFileSync is): the
   // table then costs its size once, not twice.
   const view = (offset: number, count: number) => {
@@ -102,15 +143,18 @@ function deserialise(buf: Buffer): CompiledAsn {
     Buffer.from(out.buffer).set(buf.subarray(offset, offset + count * 4));
     return out;
   };
-  const v4 = view(12, n4);
-  const v6 = view(12 + n4 * 4, n6);
-  const names = JSON.parse(buf.subarray(12 + (n4 + n6) * 4, 12 + (n4 + n6) * 4 + nn).toString('utf8'));
-  return { v4, v6, names };
+  const v4 = view(16, n4);
+  const v6 = view(16 + n4 * 4, n6);
+  const offsets = view(16 + (n4 + n6) * 4, nNames + 1);
+  return { v4, v6, names: new BufferNames(buf.subarray(namesAt), offsets) };
 }
 
 /** Loads the CSV pair, compiling into a cache file on first use. */
 export function loadAsnCsv(v4Path: string, v6Path: string, cacheDir: string): CompiledAsn {
-  const stamp = [v4Path, v6Path].map((p) => `${p}:${statSync(p).size}:${statSync(p).mtimeMs}`).join('|');
+  const stamp = [
+    CACHE_FORMAT,
+    ...[v4Path, v6Path].map((p) => `${p}:${statSync(p).size}:${statSync(p).mtimeMs}`),
+  ].join('|');
   const cache = join(cacheDir, `asn-${createHash('sha256').update(stamp).digest('hex').slice(0, 16)}.bin`);
   if (existsSync(cache)) {
     try {
@@ -172,7 +216,7 @@ export class AsnDatabase {
         else hi = mid - 1;
       }
       if (hi < 0 || v > c.v4[hi * 4 + 1]!) return undefined;
-      return { asn: c.v4[hi * 4 + 2]!, organisation: c.names[c.v4[hi * 4 + 3]!]! };
+      return { asn: c.v4[hi * 4 + 2]!, organisation: c.names.name(c.v4[hi * 4 + 3]!) };
     }
     let lo = 0;
     let hi = c.v6.length / 10 - 1;
@@ -182,6 +226,6 @@ export class AsnDatabase {
       else hi = mid - 1;
     }
     if (hi < 0 || compare(c.v6, hi * 10 + 4, this.words) < 0) return undefined;
-    return { asn: c.v6[hi * 10 + 8]!, organisation: c.names[c.v6[hi * 10 + 9]!]! };
+    return { asn: c.v6[hi * 10 + 8]!, organisation: c.names.name(c.v6[hi * 10 + 9]!) };
   }
 }

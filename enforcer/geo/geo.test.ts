@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AsnDatabase, compileAsnCsv } from './asn-database.ts';
@@ -67,9 +68,30 @@ describe('ASN ranges compiled from CSV', () => {
       '1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."\n1.0.4.0,1.0.7.255,38803,Gtelecom Pty Ltd\n',
       '2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n',
     );
-    expect(db.names).toContain('Cloudflare, Inc.');
+    expect(db.names.name(db.v4[3]!)).toBe('Cloudflare, Inc.');
     expect(db.v4.length).toBe(8);
     expect(db.v6.length).toBe(10);
+  });
+
+  it('answers the same from the compiled cache file as from the CSV, UTF-8 names included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riskgate-asn-'));
+    const v4 = join(dir, 'v4.csv');
+    const v6 = join(dir, 'v6.csv');
+    writeFileSync(
+      v4,
+      '1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."\n5.0.0.0,5.0.0.255,3352,Telefónica de España\n8.8.8.0,8.8.8.255,15169,Google LLC\n',
+    );
+    writeFileSync(v6, '2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,"WIDE ""Project"""\n');
+    const cacheDir = join(dir, 'cache');
+    const compiled = AsnDatabase.fromCsv(v4, v6, cacheDir);
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    const cached = AsnDatabase.fromCsv(v4, v6, cacheDir);
+    for (const ip of ['1.0.0.9', '5.0.0.1', '8.8.8.8', '2001:200::1', '9.9.9.9', '1.0.1.0']) {
+      expect(cached.lookup(ip), ip).toEqual(compiled.lookup(ip));
+    }
+    expect(cached.lookup('5.0.0.1')).toEqual({ asn: 3352, organisation: 'Telefónica de España' });
+    expect(cached.lookup('2001:200::1')).toEqual({ asn: 2500, organisation: 'WIDE "Project"' });
+    expect(cached.lookup('9.9.9.9')).toBeUndefined();
   });
 });
 
