@@ -271,10 +271,12 @@ async function main() {
     const targets: Target[] = [
       { name: 'direct', url: url(upB), attack: 0, pid: () => appB.pid },
       { name: 'nginx proxy_pass', url: url(nginxPort), attack: 0, pid: () => nginx.pid },
+      // The enforcers run right after the bare proxy: the ratios pair runs seconds apart, so
+      // the machine's drift between rounds divides out.
       { name: 'bare fastify+undici proxy', url: url(barePort), attack: 0, pid: () => bare.pid },
-      { name: 'enforcer monitor (memory)', url: url(monPort), attack: 0, pid: () => monitor.pid },
       { name: 'enforcer enforce (memory)', url: url(enfPort), attack: 0, pid: () => enforce.pid },
       { name: 'enforcer enforce (Redis)', url: url(redisEnfPort), attack: 0, pid: () => enforceRedis.pid },
+      { name: 'enforcer monitor (memory)', url: url(monPort), attack: 0, pid: () => monitor.pid },
       { name: 'enforcer under attack (50% denied)', url: url(enfPort), attack: 0.5, pid: () => enforce.pid },
       { name: 'enforcer deny path (100% denied)', url: url(enfPort), attack: 1, pid: () => enforce.pid },
     ];
@@ -324,10 +326,20 @@ async function main() {
     const by = (name: string) => rows.find((r) => r.target === name)!;
     const bareRow = by('bare fastify+undici proxy');
     const enforceRow = by('enforcer enforce (memory)');
+    // Ratios are taken within each round (runs seconds apart), then the median over rounds.
+    const pairedRatio = (numerator: string, denominator: string, of: Map<string, number[]> = throughput) => {
+      const a = of.get(numerator)!;
+      const b = of.get(denominator)!;
+      return +median(a.map((x, i) => x / b[i]!)).toFixed(3);
+    };
+    const bareName = 'bare fastify+undici proxy';
+    const enforceName = 'enforcer enforce (memory)';
     const summary = {
-      throughputRatio: +(enforceRow.rps / bareRow.rps).toFixed(3),
-      redisThroughputRatio: +(by('enforcer enforce (Redis)').rps / bareRow.rps).toFixed(3),
-      nginxThroughputRatio: +(enforceRow.rps / by('nginx proxy_pass').rps).toFixed(3),
+      throughputRatio: pairedRatio(enforceName, bareName),
+      redisThroughputRatio: pairedRatio('enforcer enforce (Redis)', bareName),
+      nginxThroughputRatio: pairedRatio(enforceName, 'nginx proxy_pass'),
+      /** The same comparison by CPU time per request: bare ÷ enforcer, less disturbed by the load generator. */
+      cpuRatio: pairedRatio(bareName, enforceName, cpuPerRequest),
       addedP99UsVsBareProxy: enforceRow.p99Us! - bareRow.p99Us!,
       addedP99UsVsDirect: enforceRow.p99Us! - by('direct').p99Us!,
       decisionP50Us: +decision.p50.toFixed(1),
@@ -335,7 +347,7 @@ async function main() {
       redisWaitP50Us: +redisRead.p50.toFixed(1),
       redisWaitP99Us: +redisRead.p99.toFixed(1),
       rssMb: rss,
-      denyPathSpeedup: +(by('enforcer deny path (100% denied)').rps / enforceRow.rps).toFixed(3),
+      denyPathSpeedup: pairedRatio('enforcer deny path (100% denied)', enforceName),
     };
 
     const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
@@ -357,7 +369,8 @@ make bench
 ${new Date().toISOString()}, ${cpu}, 2 cores, Node ${process.version}. Load generator (wrk, closed loop,
 ${CONNECTIONS} connections, no pipelining, ${CLOSED_SECONDS} s; and an open-loop Node client at ${OPEN_RATE} rps for
 latency) pinned to core ${LOAD_CORE}; the system under test pinned to core ${SUT_CORE}. ${ROUNDS} interleaved
-rounds; medians. Client addresses: ${ips.length} residential IPs from the bundled GeoIP data, Zipf-weighted;
+rounds, each target warmed 2 s just before each measured run; req/s and latencies are medians, the ratios
+below are taken within each round and the median given. Client addresses: ${ips.length} residential IPs from the bundled GeoIP data, Zipf-weighted;
 30% of requests carry one of 100 JWTs. The policy (\`bench/policy.yaml\`) has every signal on and a
 100,000-entry feed.
 
