@@ -11,7 +11,9 @@ COPY api ./api
 COPY cli ./cli
 COPY enforcer ./enforcer
 COPY operator ./operator
-RUN npx tsc -p tsconfig.build.json
+# The image's own node runs the compiler: with --ignore-scripts the `node` dev dependency is not
+# set up, and npx would put its placeholder first on PATH.
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 
 FROM node:24.11.1-bookworm-slim AS runtime
 WORKDIR /app
