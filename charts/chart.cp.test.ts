@@ -16,20 +16,6 @@ const CHART = 'charts/riskgate';
 const CI_VALUES = readdirSync(`${CHART}/ci`).map((f) => `${CHART}/ci/${f}`);
 const helm = (...args: string[]) => tool('helm', args);
 
-const SERVICE_MONITOR_CRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: servicemonitors.monitoring.coreos.com}
-spec:
-  group: monitoring.coreos.com
-  names: {kind: ServiceMonitor, plural: servicemonitors, listKind: ServiceMonitorList, singular: servicemonitor}
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`;
-
 const standIn = (group: string, kind: string, plural: string) => `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: ${plural}.${group}}
@@ -47,7 +33,7 @@ spec:
 beforeAll(() => {
   // Stand-in CRDs so ServiceMonitors and cert-manager objects can be validated; the Prometheus
   // Operator and cert-manager themselves are not part of this project.
-  kubectlIn(SERVICE_MONITOR_CRD, 'apply', '-f', '-');
+  kubectlIn(standIn('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors'), 'apply', '-f', '-');
   kubectlIn(standIn('cert-manager.io', 'Certificate', 'certificates'), 'apply', '-f', '-');
   kubectlIn(standIn('cert-manager.io', 'Issuer', 'issuers'), 'apply', '-f', '-');
   kubectlOk(
