@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { testContext, tokenSubject } from '../../test/support/request-context.ts';
 import { emptyProfile, learn, type SubjectProfile } from '../behaviour/profile.ts';
-import { ANONYMOUS, type RequestContext } from '../context/request-context.ts';
+import type { RequestContext } from '../context/request-context.ts';
 import { UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
-import { NO_DEVICE } from '../identity/device.ts';
 import { EMPTY_SNAPSHOT } from '../state/state-store.ts';
 import { BehaviourSignal, featuresOf } from './behaviour.ts';
 import type { Contribution } from './signal.ts';
@@ -19,24 +19,16 @@ function ctx(over: {
   route?: string;
   sensitivity?: string;
 }): RequestContext {
-  return {
-    requestId: 'r',
-    method: 'GET',
-    path: '/',
-    query: '',
-    client: { ip: '192.0.2.1', family: 4, words: new Uint32Array(4) },
+  return testContext({
     location: { ...UNKNOWN_LOCATION, asn: over.asn ?? 3320, country: over.country ?? 'DE' },
     route: {
       name: over.route ?? 'orders',
       sensitivity: over.sensitivity ?? 'medium',
     } as RequestContext['route'],
-    subject: { ...ANONYMOUS, kind: 'token', id: over.subject ?? 'alice' },
-    riskSubject: over.subject ?? 'alice',
-    device: NO_DEVICE,
+    ...tokenSubject(over.subject ?? 'alice'),
     userAgent: over.ua ?? FIREFOX,
-    login: undefined,
     now: over.now ?? T0,
-  };
+  });
 }
 
 /** A user and her colleagues: three weeks of office-hours use from home in Germany. */

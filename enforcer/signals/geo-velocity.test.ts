@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { testContext, tokenSubject } from '../../test/support/request-context.ts';
 import type { RequestContext } from '../context/request-context.ts';
-import { ANONYMOUS } from '../context/request-context.ts';
 import { type ClientLocation, UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
-import { NO_DEVICE } from '../identity/device.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import { GeoVelocitySignal, greatCircleKm } from './geo-velocity.ts';
 import type { Contribution } from './signal.ts';
@@ -26,21 +25,7 @@ const place = (latitude: number, longitude: number, asn: number, accuracyKm = 20
 });
 
 function ctxAt(location: ClientLocation, now: number): RequestContext {
-  return {
-    requestId: 'r',
-    method: 'GET',
-    path: '/',
-    query: '',
-    client: { ip: '192.0.2.1', family: 4, words: new Uint32Array(4) },
-    location,
-    route: {} as RequestContext['route'],
-    subject: { ...ANONYMOUS, kind: 'token', id: 'alice' },
-    riskSubject: 'alice',
-    device: NO_DEVICE,
-    userAgent: '',
-    login: undefined,
-    now,
-  };
+  return testContext({ location, ...tokenSubject('alice'), now });
 }
 
 describe('geo-velocity', () => {

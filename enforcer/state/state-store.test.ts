@@ -1,9 +1,9 @@
 /** One suite, two stores: the in-memory store and the Redis store behave the same. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server.ts';
-import { ANONYMOUS, type RequestContext } from '../context/request-context.ts';
+import { testContext, tokenSubject } from '../../test/support/request-context.ts';
+import type { RequestContext } from '../context/request-context.ts';
 import { UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
-import { NO_DEVICE } from '../identity/device.ts';
 import { MemoryStateStore } from './memory-store.ts';
 import { RedisStateStore } from './redis-store.ts';
 import type { StateStore } from './state-store.ts';
@@ -45,21 +45,15 @@ function ctx(
   subject?: string,
   asn?: number,
 ): RequestContext {
-  return {
-    requestId: 'r',
+  return testContext({
     method: 'POST',
     path: '/login',
-    query: '',
     client: { ip, family: 4, words: new Uint32Array(4) },
     location: { ...UNKNOWN_LOCATION, asn },
-    route: {} as RequestContext['route'],
-    subject: subject ? { ...ANONYMOUS, kind: 'token', id: subject } : ANONYMOUS,
-    riskSubject: subject,
-    device: NO_DEVICE,
-    userAgent: '',
+    ...(subject ? tokenSubject(subject) : {}),
     login: account ? { account, credential: `${account}-pw` } : undefined,
     now,
-  };
+  });
 }
 
 const loginNeeds = { loginWindowMs: WINDOW, lastSeen: false };
