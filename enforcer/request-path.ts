@@ -93,6 +93,30 @@ async function act(
   return undefined;
 }
 
+/** The decision log line of a request answered before any score: not ready, or refused by a rule. */
+function unscoredRecord(
+  requestId: string,
+  method: string | undefined,
+  status: number,
+  fields: Partial<DecisionRecord> & { action: string },
+): DecisionRecord {
+  return {
+    requestId,
+    policy: '',
+    route: '',
+    method: method ?? '',
+    path: '',
+    client: '',
+    subject: undefined,
+    score: 0,
+    decision: 'allow',
+    reasons: [],
+    status,
+    decisionUs: 0,
+    ...fields,
+  };
+}
+
 /** The decision log line of a scored request; built only when the log will write it. */
 function scoredRecord(
   policy: CompiledPolicy,
@@ -139,21 +163,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     const policy = deps.policy();
     if (!policy) {
       sendProblem(reply, 'RG_ERR_NOT_READY', requestId, { headers: { 'retry-after': '5' } });
-      log.write({
-        requestId,
-        policy: '',
-        route: '',
-        method: raw.method ?? '',
-        path: '',
-        client: '',
-        subject: undefined,
-        score: 0,
-        decision: 'allow',
-        action: 'unavailable',
-        reasons: [],
-        status: reply.statusCode,
-        decisionUs: 0,
-      });
+      log.write(unscoredRecord(requestId, raw.method, reply.statusCode, { action: 'unavailable' }));
       return reply;
     }
 
@@ -187,21 +197,15 @@ export function createRequestHandler(deps: RequestPathDeps) {
         requestId,
         evaluation.headers ? { headers: evaluation.headers } : {},
       );
-      log.write({
-        requestId,
-        policy: policy.name,
-        route,
-        method: raw.method ?? '',
-        path: '',
-        client: evaluation.client ?? '',
-        subject: undefined,
-        score: 0,
-        decision: 'allow',
-        action: 'refuse',
-        reasons: [evaluation.reason],
-        status: reply.statusCode,
-        decisionUs: 0,
-      });
+      log.write(
+        unscoredRecord(requestId, raw.method, reply.statusCode, {
+          policy: policy.name,
+          route,
+          client: evaluation.client ?? '',
+          action: 'refuse',
+          reasons: [evaluation.reason],
+        }),
+      );
       return reply;
     }
 
