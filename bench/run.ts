@@ -2,7 +2,7 @@
  * `make bench`: one run on this machine, every target measured side by side and interleaved —
  * direct, nginx, a bare fastify+undici proxy, the enforcer (monitor, enforce, enforce with
  * Redis, under attack) — closed-loop for throughput (wrk) and open-loop at a fixed rate for
- * latency, plus the decision itself measured in-process. Writes bench/results/ and ends with
+ * latency (vegeta), plus the decision itself measured in-process. Writes bench/results/ and ends with
  * one JSON line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
  */
 import { execFileSync } from 'node:child_process';
@@ -103,23 +103,70 @@ function wrk(
   return Number(rps[1]);
 }
 
-function openLoop(target: Target, poolFile: string): { p50: number; p99: number } {
-  const out = execFileSync(
+/** vegeta, built from the Go module proxy on first use (bench/build-vegeta.sh); its path. */
+function vegetaBinary(): string {
+  return execFileSync(join(ROOT, 'bench/build-vegeta.sh'), { encoding: 'utf8' }).trim().split('\n').at(-1)!;
+}
+
+/**
+ * The open-loop request mix as vegeta targets (JSON lines, cycled): the same clients, tokens and
+ * attack share as the closed-loop runs.
+ */
+function openLoopTargets(
+  dir: string,
+  target: Target,
+  pool: { ips: string[]; tokens: string[]; bad: string[] },
+) {
+  const file = join(dir, `open-loop-${target.attack}-${target.url.split(':').at(-1)}.jsonl`);
+  const pick = (list: string[], i: number) =>
+    list[Math.floor(list.length * ((i * 0.618033988749895) % 1) ** 3)]!;
+  const every = target.attack > 0 ? Math.round(1 / target.attack) : 0;
+  const lines: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const attack = every > 0 && i % every === 0;
+    const authed = !attack && i % 10 < 3;
+    const t = Math.floor(pool.tokens.length * ((i * 0.618033988749895) % 1));
+    const header: Record<string, string[]> = {
+      'User-Agent': ['Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0'],
+      // A subject lives somewhere: each token comes from its own home address.
+      'X-Forwarded-For': [attack ? pick(pool.bad, i) : authed ? pool.ips[t]! : pick(pool.ips, i)],
+    };
+    if (authed) header['Authorization'] = [`Bearer ${pool.tokens[t]}`];
+    const path = authed ? `/orders/${i % 900}` : `/products/${i % 5000}`;
+    lines.push(JSON.stringify({ method: 'GET', url: `${target.url}${path}`, header }));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/**
+ * Latency at a fixed rate with vegeta: requests leave on schedule whatever the answers do
+ * (open loop, no coordinated omission), each timed from when it was sent to its last byte.
+ */
+function openLoop(vegeta: string, targetsFile: string): { p50: number; p99: number } {
+  const results = execFileSync(
     'taskset',
     [
       '-c',
       LOAD_CORE,
-      NODE,
-      join(ROOT, 'bench/open-loop.ts'),
-      target.url,
-      String(SMOKE ? 500 : OPEN_RATE),
-      String(OPEN_SECONDS),
-      poolFile,
-      String(target.attack),
+      vegeta,
+      'attack',
+      `-rate=${SMOKE ? 500 : OPEN_RATE}/s`,
+      `-duration=${OPEN_SECONDS}s`,
+      '-format=json',
+      `-targets=${targetsFile}`,
+      '-keepalive=true',
+      '-http2=false',
+      '-timeout=10s',
     ],
-    { encoding: 'utf8' },
+    { maxBuffer: 1 << 30 },
   );
-  return JSON.parse(out.trim().split('\n').at(-1)!);
+  const report = JSON.parse(
+    execFileSync(vegeta, ['report', '-type=json'], { input: results, encoding: 'utf8' }),
+  ) as { latencies: Record<string, number>; requests: number };
+  if (!(report.requests > 0)) throw new Error('vegeta sent no requests');
+  // vegeta reports nanoseconds.
+  return { p50: report.latencies['50th']! / 1000, p99: report.latencies['99th']! / 1000 };
 }
 
 const median = (xs: number[]) => {
@@ -221,8 +268,7 @@ async function main() {
     writeFileSync(files.RG_IPS, ips.join('\n'));
     writeFileSync(files.RG_TOKENS, tokens.join('\n'));
     writeFileSync(files.RG_BAD, bad.join('\n'));
-    const poolFile = join(dir, 'pool.json');
-    writeFileSync(poolFile, JSON.stringify({ ips, tokens, bad }));
+    const vegeta = vegetaBinary();
 
     // A 100k-entry feed that holds the attack range and none of the clients.
     const feed = ['203.0.113.0/24'];
@@ -294,7 +340,9 @@ async function main() {
         wrk(t, files, WARM_SECONDS, false);
         throughput.get(t.name)!.push(wrk(t, files));
       }
-      for (const t of targets.filter((x) => x.attack < 1)) latency.get(t.name)!.push(openLoop(t, poolFile));
+      for (const t of targets.filter((x) => x.attack < 1)) {
+        latency.get(t.name)!.push(openLoop(vegeta, openLoopTargets(dir, t, { ips, tokens, bad })));
+      }
     }
     const rss = rssMb(enforce.pid);
     if (process.env['BENCH_LOG']) {
@@ -367,7 +415,7 @@ make bench
 \`\`\`
 
 ${new Date().toISOString()}, ${cpu}, 2 cores, Node ${process.version}. Load generator (wrk, closed loop,
-${CONNECTIONS} connections, no pipelining, ${CLOSED_SECONDS} s; and an open-loop Node client at ${OPEN_RATE} rps for
+${CONNECTIONS} connections, no pipelining, ${CLOSED_SECONDS} s; and vegeta, open loop at ${OPEN_RATE} rps for ${OPEN_SECONDS} s, for
 latency) pinned to core ${LOAD_CORE}; the system under test pinned to core ${SUT_CORE}. ${ROUNDS} interleaved
 rounds, each target warmed 2 s just before each measured run; req/s and latencies are medians, the ratios
 below are taken within each round and the median given. Client addresses: ${ips.length} residential IPs from the bundled GeoIP data, Zipf-weighted;
