@@ -8,14 +8,14 @@ import { difficultyFor, POW_HEADER, type ProofOfWork } from './actions/proof-of-
 import { stepUpSatisfied } from './actions/step-up.ts';
 import type { SubjectProfile } from './behaviour/profile.ts';
 import { type ClientAddress, ForwardedHeaderError } from './context/client-ip.ts';
-import { identify, unmetRequirement } from './context/identify.ts';
+import { type Identified, identify, unmetRequirement } from './context/identify.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
-import { ANONYMOUS, type RequestContext, type Subject } from './context/request-context.ts';
+import { ANONYMOUS, type RequestContext } from './context/request-context.ts';
 import { type Decision, decide, scoreOf } from './decision/decide.ts';
 import { type ClientLocation, UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
-import { identifyDevice, NO_DEVICE } from './identity/device.ts';
+import { type DeviceContext, identifyDevice, NO_DEVICE } from './identity/device.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
-import { parseRequestTarget, RequestTargetError } from './routing/request-target.ts';
+import { parseRequestTarget, type RequestTarget, RequestTargetError } from './routing/request-target.ts';
 import type { Contribution } from './signals/signal.ts';
 import type { StateSnapshot, StateStore } from './state/state-store.ts';
 
@@ -80,65 +80,106 @@ function locationOf(policy: CompiledPolicy, client: ClientAddress): ClientLocati
   return client.location;
 }
 
-export async function evaluate(
+function refusal(
+  code: ProblemCode,
+  reason: string,
+  route: CompiledRoute | undefined,
+  client: string | undefined,
+  headers?: Record<string, string>,
+): Refusal {
+  return headers
+    ? { kind: 'refused', code, reason, route, client, headers }
+    : { kind: 'refused', code, reason, route, client };
+}
+
+/*
+ * The stages below run synchronously and hand over a promise only where one is really waited
+ * for (a token seen for the first time, a login body, a shared-state round trip): the common
+ * request is decided without an async frame, a promise or a microtask of its own.
+ */
+
+export function evaluate(
   policy: CompiledPolicy,
   input: RequestInput,
   deps: EvaluateDeps,
-): Promise<Evaluation> {
-  const monitor = policy.mode === 'monitor';
-  let route: CompiledRoute | undefined;
-  let clientIp: string | undefined;
-  const refuse = (code: ProblemCode, reason: string, headers?: Record<string, string>): Refusal => ({
-    kind: 'refused',
-    code,
-    reason,
-    route,
-    client: clientIp,
-    ...(headers ? { headers } : {}),
-  });
-
+): Evaluation | Promise<Evaluation> {
   // Context.
-  if (input.url.length > MAX_URL_LENGTH) return refuse('RG_ERR_URI_TOO_LONG', 'request.uri_too_long');
-  let target: { path: string; query: string };
+  if (input.url.length > MAX_URL_LENGTH) {
+    return refusal('RG_ERR_URI_TOO_LONG', 'request.uri_too_long', undefined, undefined);
+  }
+  let target: RequestTarget;
   try {
     target = parseRequestTarget(input.url);
   } catch (err) {
-    if (err instanceof RequestTargetError) return refuse('RG_ERR_BAD_REQUEST_TARGET', 'request.bad_target');
+    if (err instanceof RequestTargetError) {
+      return refusal('RG_ERR_BAD_REQUEST_TARGET', 'request.bad_target', undefined, undefined);
+    }
     throw err;
   }
-  let client: RequestContext['client'];
+  let client: ClientAddress;
   try {
     client = policy.clientIp.resolve(input.socketAddress, input.headers[policy.clientIp.headerName]);
   } catch (err) {
-    if (err instanceof ForwardedHeaderError) return refuse('RG_ERR_BAD_FORWARDED', 'request.bad_forwarded');
+    if (err instanceof ForwardedHeaderError) {
+      return refusal('RG_ERR_BAD_FORWARDED', 'request.bad_forwarded', undefined, undefined);
+    }
     throw err;
   }
-  clientIp = client.ip;
-  route = policy.routes.match(input.method, target.path);
+  const userAgent = input.headers['user-agent'];
+  // Filled in as the stages learn each part: subject, login, device, location.
+  const ctx: RequestContext = {
+    requestId: input.requestId,
+    method: input.method,
+    path: target.path,
+    query: target.query,
+    client,
+    location: UNKNOWN_LOCATION,
+    route: policy.routes.match(input.method, target.path),
+    subject: ANONYMOUS,
+    riskSubject: undefined,
+    device: NO_DEVICE,
+    userAgent: typeof userAgent === 'string' ? userAgent : '',
+    login: undefined,
+    now: input.now,
+    features: undefined,
+  };
+  const identified = identify(policy, input.headers);
+  return identified instanceof Promise
+    ? identified.then((id) => afterIdentity(policy, input, deps, ctx, id))
+    : afterIdentity(policy, input, deps, ctx, identified);
+}
 
+/** Rules, not risk: what the route requires of the subject; then the login body if it has one. */
+function afterIdentity(
+  policy: CompiledPolicy,
+  input: RequestInput,
+  deps: EvaluateDeps,
+  ctx: RequestContext,
+  identified: Identified,
+): Evaluation | Promise<Evaluation> {
+  const monitor = policy.mode === 'monitor';
+  const route = ctx.route;
   const shadowReasons: string[] = [];
-  let identified = identify(policy, input.headers);
-  if (identified instanceof Promise) identified = await identified;
-  let subject: Subject;
   if (identified.rejected) {
     if (!monitor) {
       const bearer = identified.rejected === 'RG_ERR_INVALID_TOKEN';
-      return refuse(
+      return refusal(
         identified.rejected,
         identified.reason,
+        route,
+        ctx.client.ip,
         bearer ? { 'www-authenticate': 'Bearer realm="riskgate", error="invalid_token"' } : undefined,
       );
     }
     shadowReasons.push(identified.reason);
-    subject = ANONYMOUS;
   } else {
-    subject = identified.subject;
+    ctx.subject = identified.subject;
   }
+  const subject = ctx.subject;
 
-  // Rules, not risk: what the route requires of the subject.
   if (route.authRequired && subject.kind === 'anonymous') {
     if (!monitor) {
-      return refuse('RG_ERR_UNAUTHENTICATED', 'auth.required', {
+      return refusal('RG_ERR_UNAUTHENTICATED', 'auth.required', route, ctx.client.ip, {
         'www-authenticate': 'Bearer realm="riskgate"',
       });
     }
@@ -146,76 +187,103 @@ export async function evaluate(
   }
   if (subject.kind !== 'anonymous' && unmetRequirement(subject, route.requiredScopes, route.requiredClaims)) {
     if (!monitor) {
-      return refuse('RG_ERR_INSUFFICIENT_SCOPE', 'auth.insufficient_scope', {
+      return refusal('RG_ERR_INSUFFICIENT_SCOPE', 'auth.insufficient_scope', route, ctx.client.ip, {
         'www-authenticate': 'Bearer realm="riskgate", error="insufficient_scope"',
       });
     }
     shadowReasons.push('auth.insufficient_scope');
   }
 
-  let body: Buffer | undefined;
-  let login: RequestContext['login'];
-  if (route.login) {
-    try {
-      body = await input.readBody();
-    } catch (err) {
+  const login = route.login;
+  if (!login) return withDevice(policy, input, deps, ctx, shadowReasons, undefined);
+  return input.readBody().then(
+    (body) => {
+      ctx.login = deps.logins.read(
+        body,
+        input.headers['content-type'],
+        login.accountField,
+        login.passwordField,
+      );
+      return withDevice(policy, input, deps, ctx, shadowReasons, body);
+    },
+    (err: unknown) => {
       if ((err as { code?: string }).code === 'RG_ERR_BODY_TOO_LARGE') {
-        return refuse('RG_ERR_BODY_TOO_LARGE', 'request.body_too_large');
+        return refusal('RG_ERR_BODY_TOO_LARGE', 'request.body_too_large', route, ctx.client.ip);
       }
       throw err;
-    }
-    login = deps.logins.read(
-      body,
-      input.headers['content-type'],
-      route.login.accountField,
-      route.login.passwordField,
-    );
-  }
+    },
+  );
+}
 
-  let device = policy.device ? identifyDevice(policy.device, input.headers) : NO_DEVICE;
-  if (device instanceof Promise) device = await device;
+function withDevice(
+  policy: CompiledPolicy,
+  input: RequestInput,
+  deps: EvaluateDeps,
+  ctx: RequestContext,
+  shadowReasons: string[],
+  body: Buffer | undefined,
+): Evaluation | Promise<Evaluation> {
+  const device = policy.device ? identifyDevice(policy.device, input.headers) : NO_DEVICE;
+  return device instanceof Promise
+    ? device.then((d) => withState(policy, input, deps, ctx, shadowReasons, body, d))
+    : withState(policy, input, deps, ctx, shadowReasons, body, device);
+}
 
-  const ctx: RequestContext = {
-    requestId: input.requestId,
-    method: input.method,
-    path: target.path,
-    query: target.query,
-    client,
-    location: locationOf(policy, client),
-    route,
-    subject,
-    riskSubject: subject.id ?? login?.account,
-    device,
-    userAgent: typeof input.headers['user-agent'] === 'string' ? input.headers['user-agent'] : '',
-    login,
-    now: input.now,
-    features: undefined,
-  };
-
-  // Signals, score, decision. Allow-lists win over every signal.
+/** One read of everything the signals need: at most one round trip to shared state. */
+function withState(
+  policy: CompiledPolicy,
+  input: RequestInput,
+  deps: EvaluateDeps,
+  ctx: RequestContext,
+  shadowReasons: string[],
+  body: Buffer | undefined,
+  device: DeviceContext,
+): Evaluation | Promise<Evaluation> {
+  ctx.device = device;
+  ctx.riskSubject = ctx.subject.id ?? ctx.login?.account;
+  ctx.location = locationOf(policy, ctx.client);
+  // Allow-lists win over every signal: no state is read for them.
   const allowListed =
-    policy.allowCidrs.has(client.family, client.words) ||
-    (subject.id !== undefined && policy.allowSubjects.has(subject.id));
+    policy.allowCidrs.has(ctx.client.family, ctx.client.words) ||
+    (ctx.subject.id !== undefined && policy.allowSubjects.has(ctx.subject.id));
+  if (allowListed) return decideWith(policy, input, deps, ctx, shadowReasons, body, undefined);
+  const route = ctx.route;
+  const snapshot = deps.state.read(ctx, {
+    loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
+    lastSeen: policy.tracksVelocity && ctx.riskSubject !== undefined,
+    device: ctx.riskSubject !== undefined ? device.id : undefined,
+    profile: policy.behaviour !== undefined && ctx.riskSubject !== undefined,
+  });
+  return snapshot instanceof Promise
+    ? snapshot.then((s) => decideWith(policy, input, deps, ctx, shadowReasons, body, s))
+    : decideWith(policy, input, deps, ctx, shadowReasons, body, snapshot);
+}
+
+/** Signals, score, decision; `snapshot` is undefined for an allow-listed request. */
+function decideWith(
+  policy: CompiledPolicy,
+  input: RequestInput,
+  deps: EvaluateDeps,
+  ctx: RequestContext,
+  shadowReasons: string[],
+  body: Buffer | undefined,
+  snapshot: StateSnapshot | undefined,
+): Evaluation {
+  const route = ctx.route;
+  const subject = ctx.subject;
+  const allowListed = snapshot === undefined;
   const contributions: Contribution[] = [];
   let degraded = false;
-  let profile: SubjectProfile | undefined;
-  if (!allowListed) {
-    // One read of everything the signals need: at most one round trip to shared state.
-    let snapshot: StateSnapshot | Promise<StateSnapshot> = deps.state.read(ctx, {
-      loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
-      lastSeen: policy.tracksVelocity && ctx.riskSubject !== undefined,
-      device: ctx.riskSubject !== undefined ? device.id : undefined,
-      profile: policy.behaviour !== undefined && ctx.riskSubject !== undefined,
-    });
-    if (snapshot instanceof Promise) snapshot = await snapshot;
+  if (snapshot !== undefined) {
     if (snapshot.degraded) {
       degraded = true;
-      if (route.failMode === 'closed' && !monitor) {
-        return refuse('RG_ERR_STATE_UNAVAILABLE', 'state.unavailable', { 'retry-after': '5' });
+      if (route.failMode === 'closed' && policy.mode !== 'monitor') {
+        return refusal('RG_ERR_STATE_UNAVAILABLE', 'state.unavailable', route, ctx.client.ip, {
+          'retry-after': '5',
+        });
       }
     }
     for (const signal of policy.signals) signal.evaluate(ctx, snapshot, contributions);
-    profile = snapshot.profile;
   }
   const score = scoreOf(contributions);
   const decision: Decision = allowListed ? 'allow' : decide(score, route.thresholds);
@@ -243,7 +311,7 @@ export async function evaluate(
         challenge.maxDifficulty,
       );
       const answer = input.headers[POW_HEADER];
-      if (typeof answer === 'string' && deps.pow.verify(answer, client.ip, powDifficulty, ctx.now)) {
+      if (typeof answer === 'string' && deps.pow.verify(answer, ctx.client.ip, powDifficulty, ctx.now)) {
         effective = 'allow';
         challengePassed = 'proof-of-work';
       }
@@ -263,7 +331,7 @@ export async function evaluate(
     powDifficulty,
     shadowReasons,
     degraded,
-    profile,
+    profile: snapshot?.profile,
     body,
   };
 }

@@ -8,7 +8,7 @@ import { POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
 import { stepUpChallengeHeader } from './actions/step-up.ts';
 import { type LoginAttemptReader, readBody } from './context/login-attempt.ts';
 import type { Decision } from './decision/decide.ts';
-import { evaluate, type Scored } from './evaluate.ts';
+import { type Evaluation, evaluate, type Scored } from './evaluate.ts';
 import type { DecisionLog, DecisionRecord } from './observability/decision-log.ts';
 import type { EnforcerMetrics } from './observability/metrics.ts';
 import { recordOutcome } from './outcome/record-outcome.ts';
@@ -30,13 +30,14 @@ export interface RequestPathDeps {
 const POW_INSTRUCTIONS =
   'Find a string s such that SHA-256("<challenge>:<s>") has <difficulty> leading zero bits, then repeat the request with header x-riskgate-pow: <challenge>:<s>.';
 
-async function act(
+/** Answers a request the decision stops; undefined lets it through. A promise only when a shared rate limit is asked. */
+function act(
   policy: CompiledPolicy,
   scored: Scored,
   enforced: Decision,
   reply: FastifyReply,
   deps: RequestPathDeps,
-): Promise<string | undefined> {
+): string | undefined | Promise<string | undefined> {
   const { ctx } = scored;
   const requestId = ctx.requestId;
   if (enforced === 'deny') {
@@ -81,14 +82,15 @@ async function act(
       return 'restrict';
     }
     const key = `${policy.name}:${ctx.subject.id ?? ctx.client.ip}`;
-    let hits = deps.state.rateLimitHit(key, r.windowMs, ctx.now);
-    if (hits instanceof Promise) hits = await hits;
-    if (hits > r.limit) {
+    const limited = (hits: number): string | undefined => {
+      if (hits <= r.limit) return undefined;
       sendProblem(reply, 'RG_ERR_RATE_LIMITED', requestId, {
         headers: { 'retry-after': String(Math.ceil(r.windowMs / 1000)) },
       });
       return 'rate_limited';
-    }
+    };
+    const hits = deps.state.rateLimitHit(key, r.windowMs, ctx.now);
+    return hits instanceof Promise ? hits.then(limited) : limited(hits);
   }
   return undefined;
 }
@@ -149,45 +151,73 @@ function scoredRecord(
 }
 
 /**
- * The route handler. It resolves to the reply, which tells fastify the response is ours,
- * streamed bodies included.
+ * The route handler. It runs synchronously as far as it can: a request answered by the enforcer
+ * itself returns nothing (the reply is sent); a forwarded one returns a promise of the reply,
+ * which tells fastify the response is ours, streamed bodies included.
  */
 export function createRequestHandler(deps: RequestPathDeps) {
   const { upstream, state, metrics, log } = deps;
 
-  return async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const started = performance.now();
-    const raw = request.raw;
+  /** Forwards an allowed request and feeds what the app answered back into the state. */
+  function forward(
+    policy: CompiledPolicy,
+    evaluation: Scored,
+    enforced: Decision,
+    decisionMs: number,
+    raw: FastifyRequest['raw'],
+    reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    const { ctx, score, decision } = evaluation;
+    const headers: Record<string, string> = {
+      'x-riskgate-score': String(score),
+      'x-riskgate-decision': enforced,
+      'x-riskgate-request-id': ctx.requestId,
+    };
+    if (policy.mode === 'monitor') headers['x-riskgate-shadow-decision'] = evaluation.effective;
+    if (ctx.subject.id !== undefined) headers['x-riskgate-subject'] = ctx.subject.id;
+    return upstream
+      .forward(raw, reply, ctx.path + ctx.query, headers, ctx.requestId, evaluation.body)
+      .then((result) => {
+        metrics.observeUpstream(result.status, result.headersMs / 1000);
+        recordOutcome(
+          policy,
+          evaluation,
+          enforced,
+          { status: result.status, bytes: Number(reply.getHeader('content-length') ?? 0), blocked: false },
+          state,
+        );
+        if (log.wants(enforced, decision)) {
+          log.write(
+            scoredRecord(policy, evaluation, enforced, reply.statusCode, Math.round(decisionMs * 1000)),
+          );
+        }
+        return reply;
+      });
+  }
+
+  /** The enforcer answered the request itself (challenge, restrict, deny). */
+  function answered(
+    policy: CompiledPolicy,
+    evaluation: Scored,
+    enforced: Decision,
+    action: string,
+    decisionMs: number,
+    reply: FastifyReply,
+  ): void {
+    recordOutcome(policy, evaluation, enforced, { status: 0, bytes: 0, blocked: true }, state);
+    if (log.wants(action, evaluation.decision)) {
+      log.write(scoredRecord(policy, evaluation, action, reply.statusCode, Math.round(decisionMs * 1000)));
+    }
+  }
+
+  function respond(
+    policy: CompiledPolicy,
+    evaluation: Evaluation,
+    started: number,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> | undefined {
     const requestId = request.id;
-
-    const policy = deps.policy();
-    if (!policy) {
-      sendProblem(reply, 'RG_ERR_NOT_READY', requestId, { headers: { 'retry-after': '5' } });
-      log.write(unscoredRecord(requestId, raw.method, reply.statusCode, { action: 'unavailable' }));
-      return reply;
-    }
-
-    let evaluation: Awaited<ReturnType<typeof evaluate>>;
-    try {
-      evaluation = await evaluate(
-        policy,
-        {
-          requestId,
-          method: raw.method ?? 'GET',
-          url: raw.url ?? '/',
-          socketAddress: raw.socket.remoteAddress,
-          headers: raw.headers,
-          readBody: () => readBody(raw),
-          now: deps.clock(),
-        },
-        deps,
-      );
-    } catch (err) {
-      // The client went away mid-body: nothing to answer, nothing decided.
-      if (raw.destroyed || raw.aborted) return reply;
-      throw err;
-    }
-
     if (evaluation.kind === 'refused') {
       const route = evaluation.route?.name ?? '';
       metrics.countRefusal(policy.name, route || 'none', evaluation.code);
@@ -198,7 +228,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
         evaluation.headers ? { headers: evaluation.headers } : {},
       );
       log.write(
-        unscoredRecord(requestId, raw.method, reply.statusCode, {
+        unscoredRecord(requestId, request.raw.method, reply.statusCode, {
           policy: policy.name,
           route,
           client: evaluation.client ?? '',
@@ -206,7 +236,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
           reasons: [evaluation.reason],
         }),
       );
-      return reply;
+      return undefined;
     }
 
     const { ctx, score, decision } = evaluation;
@@ -215,45 +245,54 @@ export function createRequestHandler(deps: RequestPathDeps) {
     const decisionMs = performance.now() - started;
     metrics.countDecision(policy, ctx.route, decision, score, decisionMs / 1000);
 
-    const monitor = policy.mode === 'monitor';
-    const enforced: Decision = monitor ? 'allow' : evaluation.effective;
-    const answered = enforced === 'allow' ? undefined : await act(policy, evaluation, enforced, reply, deps);
-    if (answered) {
-      recordOutcome(policy, evaluation, enforced, { status: 0, bytes: 0, blocked: true }, state);
-      if (log.wants(answered, decision)) {
-        log.write(
-          scoredRecord(policy, evaluation, answered, reply.statusCode, Math.round(decisionMs * 1000)),
-        );
-      }
-      return reply;
+    const enforced: Decision = policy.mode === 'monitor' ? 'allow' : evaluation.effective;
+    if (enforced === 'allow') return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
+    const action = act(policy, evaluation, enforced, reply, deps);
+    if (action instanceof Promise) {
+      return action.then((a) => {
+        if (a === undefined) return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
+        answered(policy, evaluation, enforced, a, decisionMs, reply);
+        return reply;
+      });
+    }
+    if (action === undefined) return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
+    answered(policy, evaluation, enforced, action, decisionMs, reply);
+    return undefined;
+  }
+
+  return function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
+    const started = performance.now();
+    const raw = request.raw;
+    const requestId = request.id;
+
+    const policy = deps.policy();
+    if (!policy) {
+      sendProblem(reply, 'RG_ERR_NOT_READY', requestId, { headers: { 'retry-after': '5' } });
+      log.write(unscoredRecord(requestId, raw.method, reply.statusCode, { action: 'unavailable' }));
+      return undefined;
     }
 
-    const headers: Record<string, string> = {
-      'x-riskgate-score': String(score),
-      'x-riskgate-decision': enforced,
-      'x-riskgate-request-id': requestId,
-    };
-    if (monitor) headers['x-riskgate-shadow-decision'] = evaluation.effective;
-    if (ctx.subject.id !== undefined) headers['x-riskgate-subject'] = ctx.subject.id;
-    const result = await upstream.forward(
-      raw,
-      reply,
-      ctx.path + ctx.query,
-      headers,
-      requestId,
-      evaluation.body,
-    );
-    metrics.observeUpstream(result.status, result.headersMs / 1000);
-    recordOutcome(
+    const evaluation = evaluate(
       policy,
-      evaluation,
-      enforced,
-      { status: result.status, bytes: Number(reply.getHeader('content-length') ?? 0), blocked: false },
-      state,
+      {
+        requestId,
+        method: raw.method ?? 'GET',
+        url: raw.url ?? '/',
+        socketAddress: raw.socket.remoteAddress,
+        headers: raw.headers,
+        readBody: () => readBody(raw),
+        now: deps.clock(),
+      },
+      deps,
     );
-    if (log.wants(enforced, decision)) {
-      log.write(scoredRecord(policy, evaluation, enforced, reply.statusCode, Math.round(decisionMs * 1000)));
-    }
-    return reply;
+    if (!(evaluation instanceof Promise)) return respond(policy, evaluation, started, request, reply);
+    return evaluation.then(
+      (e) => respond(policy, e, started, request, reply) ?? reply,
+      (err: unknown) => {
+        // The client went away mid-body: nothing to answer, nothing decided.
+        if (raw.destroyed || raw.aborted) return reply;
+        throw err;
+      },
+    );
   };
 }
