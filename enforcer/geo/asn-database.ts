@@ -1,14 +1,16 @@
 /**
  * IP → autonomous system. Either a MaxMind ASN file (GeoLite2-ASN) or the CSV ranges of the
- * npm package @ip-location-db/asn, compiled once into sorted typed arrays and cached on disk
- * beside the package, so later starts load it in milliseconds.
+ * npm package @ip-location-db/asn, compiled once into sorted tables and cached on disk beside
+ * the package; the cache file is then read through the page cache (paged-file.ts), so later
+ * starts load it in milliseconds and the process keeps only the pages lookups touch.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Reader, Response } from 'maxmind';
 import { parseIpInto } from '../net/ip.ts';
 import { GeoDatabaseError, openReader } from './geo-database.ts';
+import type { MmdbReader } from './mmdb-reader.ts';
+import { PagedFile } from './paged-file.ts';
 
 export interface AsnInfo {
   asn: number;
@@ -25,28 +27,55 @@ interface NameTable {
   name(index: number): string;
 }
 
+/** 32-bit words by index: a typed array while compiling, pages of the cache file once written. */
+interface Words {
+  readonly length: number;
+  at(index: number): number | undefined;
+}
+
+/** Little-endian 32-bit words of a paged file, from `offset` on. */
+class PagedWords implements Words {
+  readonly length: number;
+  private readonly file: PagedFile;
+  private readonly offset: number;
+
+  constructor(file: PagedFile, offset: number, length: number) {
+    this.file = file;
+    this.offset = offset;
+    this.length = length;
+  }
+
+  at(index: number): number {
+    return this.file.uint32LE(this.offset + index * 4);
+  }
+}
+
 /**
  * Names left as UTF-8 in the cache file and decoded when looked up (lookups are cached per
  * client address): ~100k organisation names as JS strings would be ~12 MB of heap.
  */
-class BufferNames implements NameTable {
-  private readonly bytes: Buffer;
-  private readonly offsets: Uint32Array;
+class PagedNames implements NameTable {
+  private readonly file: PagedFile;
+  private readonly offsets: Words;
+  private readonly bytesAt: number;
 
-  constructor(bytes: Buffer, offsets: Uint32Array) {
-    this.bytes = bytes;
+  constructor(file: PagedFile, offsets: Words, bytesAt: number) {
+    this.file = file;
     this.offsets = offsets;
+    this.bytesAt = bytesAt;
   }
 
   name(index: number): string {
-    return this.bytes.toString('utf8', this.offsets[index]!, this.offsets[index + 1]!);
+    const start = this.offsets.at(index)!;
+    const end = this.offsets.at(index + 1)!;
+    return this.file.bytes(this.bytesAt + start, end - start).toString('utf8');
   }
 }
 
 /** Compact ranges: for each range, start (4 words), end (4 words), and an index into names. */
 interface CompiledAsn {
-  v4: Uint32Array; // [start, end, asn, nameIndex] × n
-  v6: Uint32Array; // [start×4, end×4, asn, nameIndex] × n
+  v4: Words; // [start, end, asn, nameIndex] × n
+  v6: Words; // [start×4, end×4, asn, nameIndex] × n
   names: NameTable;
   /** The names as compiled, for writing the cache; absent when read from it. */
   nameList?: string[];
@@ -54,10 +83,25 @@ interface CompiledAsn {
 
 /** Bump when the cache file's layout changes: older files are then recompiled, not misread. */
 const CACHE_FORMAT = 2;
+/** Pages of the cache file kept in memory (4 KB each): the top of every binary search stays hot. */
+const CACHE_PAGES = 512;
 
-function compare(a: Uint32Array, ai: number, b: Uint32Array): number {
+/** Ranges per block of the in-memory index (64 IPv4 ranges: 1 KB of the table). */
+const BLOCK = 64;
+
+/** The first `width` words of every BLOCK-th entry of a table with `stride` words per entry. */
+function sampleStarts(table: Words, stride: number, width: number): Uint32Array {
+  const entries = table.length / stride;
+  const out = new Uint32Array(Math.ceil(entries / BLOCK) * width);
+  for (let e = 0, k = 0; e < entries; e += BLOCK) {
+    for (let w = 0; w < width; w++) out[k++] = table.at(e * stride + w)!;
+  }
+  return out;
+}
+
+function compare(a: Words, ai: number, b: Uint32Array): number {
   for (let k = 0; k < 4; k++) {
-    const x = a[ai + k]!;
+    const x = a.at(ai + k)!;
     const y = b[k]!;
     if (x !== y) return x < y ? -1 : 1;
   }
@@ -74,7 +118,10 @@ function parseCsvLine(line: string): [string, string, string, string] | undefine
   return [line.slice(0, first), line.slice(first + 1, second), line.slice(second + 1, third), name];
 }
 
-export function compileAsnCsv(v4Csv: string, v6Csv: string): CompiledAsn {
+export function compileAsnCsv(
+  v4Csv: string,
+  v6Csv: string,
+): CompiledAsn & { v4: Uint32Array; v6: Uint32Array } {
   const names: string[] = [];
   const nameIndex = new Map<string, number>();
   const indexOf = (name: string) => {
@@ -109,7 +156,7 @@ export function compileAsnCsv(v4Csv: string, v6Csv: string): CompiledAsn {
 }
 
 /** [n4, n6, nNames, nameBytes] header, v4, v6, name offsets (nNames + 1), name bytes (UTF-8). */
-function serialise(c: CompiledAsn): Buffer {
+function serialise(c: CompiledAsn & { v4: Uint32Array; v6: Uint32Array }): Buffer {
   const names = c.nameList!.map((n) => Buffer.from(n, 'utf8'));
   const offsets = new Uint32Array(names.length + 1);
   for (let i = 0; i < names.length; i++) offsets[i + 1] = offsets[i]! + names[i]!.length;
@@ -127,26 +174,24 @@ function serialise(c: CompiledAsn): Buffer {
   ]);
 }
 
-function deserialise(buf: Buffer): CompiledAsn {
-  const n4 = buf.readUInt32LE(0);
-  const n6 = buf.readUInt32LE(4);
-  const nNames = buf.readUInt32LE(8);
-  const nameBytes = buf.readUInt32LE(12);
+function openCache(path: string): CompiledAsn {
+  const file = new PagedFile(path, CACHE_PAGES);
+  const header = file.bytes(0, 16);
+  const n4 = header.readUInt32LE(0);
+  const n6 = header.readUInt32LE(4);
+  const nNames = header.readUInt32LE(8);
+  const nameBytes = header.readUInt32LE(12);
   const namesAt = 16 + (n4 + n6 + nNames + 1) * 4;
-  if (buf.length !== namesAt + nameBytes) throw new Error('ASN cache file has the wrong size');
-  // Views on the file's own memory when it is 4-byte aligned (a large readFileSync is): the
-  // table then costs its size once, not twice.
-  const view = (offset: number, count: number) => {
-    if ((buf.byteOffset + offset) % 4 === 0)
-      return new Uint32Array(buf.buffer, buf.byteOffset + offset, count);
-    const out = new Uint32Array(count);
-    Buffer.from(out.buffer).set(buf.subarray(offset, offset + count * 4));
-    return out;
+  if (file.size !== namesAt + nameBytes) {
+    file.close();
+    throw new Error('ASN cache file has the wrong size');
+  }
+  const offsets = new PagedWords(file, 16 + (n4 + n6) * 4, nNames + 1);
+  return {
+    v4: new PagedWords(file, 16, n4),
+    v6: new PagedWords(file, 16 + n4 * 4, n6),
+    names: new PagedNames(file, offsets, namesAt),
   };
-  const v4 = view(16, n4);
-  const v6 = view(16 + n4 * 4, n6);
-  const offsets = view(16 + (n4 + n6) * 4, nNames + 1);
-  return { v4, v6, names: new BufferNames(buf.subarray(namesAt), offsets) };
 }
 
 /** Loads the CSV pair, compiling into a cache file on first use. */
@@ -158,26 +203,36 @@ export function loadAsnCsv(v4Path: string, v6Path: string, cacheDir: string): Co
   const cache = join(cacheDir, `asn-${createHash('sha256').update(stamp).digest('hex').slice(0, 16)}.bin`);
   if (existsSync(cache)) {
     try {
-      return deserialise(readFileSync(cache));
+      return openCache(cache);
     } catch {}
   }
   const compiled = compileAsnCsv(readFileSync(v4Path, 'utf8'), readFileSync(v6Path, 'utf8'));
   try {
     mkdirSync(dirname(cache), { recursive: true });
     writeFileSync(cache, serialise(compiled));
+    return openCache(cache);
   } catch {
-    // A read-only filesystem (a container) just compiles at each start.
+    // A read-only filesystem (a container) just compiles at each start, and keeps the tables.
   }
   return compiled;
 }
 
 export class AsnDatabase {
   private readonly compiled: CompiledAsn | undefined;
-  private readonly reader: Reader<Response> | undefined;
+  private readonly reader: MmdbReader | undefined;
   private readonly words = new Uint32Array(4);
 
-  private constructor(compiled: CompiledAsn | undefined, reader: Reader<Response> | undefined) {
+  /**
+   * The start of every BLOCK-th range, in memory: a lookup finds its block here and then
+   * searches one block of the table (a page or two) instead of ~20 pages across the file.
+   */
+  private readonly blocks4: Uint32Array;
+  private readonly blocks6: Uint32Array;
+
+  private constructor(compiled: CompiledAsn | undefined, reader: MmdbReader | undefined) {
     this.compiled = compiled;
+    this.blocks4 = compiled ? sampleStarts(compiled.v4, 4, 1) : new Uint32Array(0);
+    this.blocks6 = compiled ? sampleStarts(compiled.v6, 10, 4) : new Uint32Array(0);
     this.reader = reader;
   }
 
@@ -194,9 +249,11 @@ export class AsnDatabase {
   }
 
   lookup(ip: string): AsnInfo | undefined {
+    const family = parseIpInto(ip, this.words);
+    if (family === 0) return undefined;
     if (this.reader) {
       try {
-        const r = this.reader.get(ip) as AsnRecord | null;
+        const r = this.reader.lookup(this.words, family) as AsnRecord | undefined;
         if (r?.autonomous_system_number === undefined) return undefined;
         return { asn: r.autonomous_system_number, organisation: r.autonomous_system_organization ?? '' };
       } catch {
@@ -204,28 +261,44 @@ export class AsnDatabase {
       }
     }
     const c = this.compiled!;
-    const family = parseIpInto(ip, this.words);
-    if (family === 0) return undefined;
     if (family === 4) {
       const v = this.words[3]!;
+      const b = this.blocks4;
       let lo = 0;
-      let hi = c.v4.length / 4 - 1;
+      let hi = b.length - 1;
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1;
-        if (c.v4[mid * 4]! <= v) lo = mid + 1;
+        if (b[mid]! <= v) lo = mid + 1;
         else hi = mid - 1;
       }
-      if (hi < 0 || v > c.v4[hi * 4 + 1]!) return undefined;
-      return { asn: c.v4[hi * 4 + 2]!, organisation: c.names.name(c.v4[hi * 4 + 3]!) };
+      if (hi < 0) return undefined;
+      lo = hi * BLOCK;
+      hi = Math.min(c.v4.length / 4, lo + BLOCK) - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (c.v4.at(mid * 4)! <= v) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      if (hi < 0 || v > c.v4.at(hi * 4 + 1)!) return undefined;
+      return { asn: c.v4.at(hi * 4 + 2)!, organisation: c.names.name(c.v4.at(hi * 4 + 3)!) };
     }
+    const b = this.blocks6;
     let lo = 0;
-    let hi = c.v6.length / 10 - 1;
+    let hi = b.length / 4 - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(b, mid * 4, this.words) <= 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    if (hi < 0) return undefined;
+    lo = hi * BLOCK;
+    hi = Math.min(c.v6.length / 10, lo + BLOCK) - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       if (compare(c.v6, mid * 10, this.words) <= 0) lo = mid + 1;
       else hi = mid - 1;
     }
     if (hi < 0 || compare(c.v6, hi * 10 + 4, this.words) < 0) return undefined;
-    return { asn: c.v6[hi * 10 + 8]!, organisation: c.names.name(c.v6[hi * 10 + 9]!) };
+    return { asn: c.v6.at(hi * 10 + 8)!, organisation: c.names.name(c.v6.at(hi * 10 + 9)!) };
   }
 }

