@@ -92,6 +92,17 @@ function refusal(
     : { kind: 'refused', code, reason, route, client };
 }
 
+/** One request on its way through the stages below. */
+interface Run {
+  policy: CompiledPolicy;
+  input: RequestInput;
+  deps: EvaluateDeps;
+  ctx: RequestContext;
+  /** Rule findings recorded instead of enforced (monitor mode). */
+  shadowReasons: string[];
+  body: Buffer | undefined;
+}
+
 /*
  * The stages below run synchronously and hand over a promise only where one is really waited
  * for (a token seen for the first time, a login body, a shared-state round trip): the common
@@ -143,23 +154,18 @@ export function evaluate(
     now: input.now,
     features: undefined,
   };
+  const run: Run = { policy, input, deps, ctx, shadowReasons: [], body: undefined };
   const identified = identify(policy, input.headers);
   return identified instanceof Promise
-    ? identified.then((id) => afterIdentity(policy, input, deps, ctx, id))
-    : afterIdentity(policy, input, deps, ctx, identified);
+    ? identified.then((id) => afterIdentity(run, id))
+    : afterIdentity(run, identified);
 }
 
 /** Rules, not risk: what the route requires of the subject; then the login body if it has one. */
-function afterIdentity(
-  policy: CompiledPolicy,
-  input: RequestInput,
-  deps: EvaluateDeps,
-  ctx: RequestContext,
-  identified: Identified,
-): Evaluation | Promise<Evaluation> {
+function afterIdentity(run: Run, identified: Identified): Evaluation | Promise<Evaluation> {
+  const { policy, input, ctx, shadowReasons } = run;
   const monitor = policy.mode === 'monitor';
   const route = ctx.route;
-  const shadowReasons: string[] = [];
   if (identified.rejected) {
     if (!monitor) {
       const bearer = identified.rejected === 'RG_ERR_INVALID_TOKEN';
@@ -195,16 +201,17 @@ function afterIdentity(
   }
 
   const login = route.login;
-  if (!login) return withDevice(policy, input, deps, ctx, shadowReasons, undefined);
+  if (!login) return withDevice(run);
   return input.readBody().then(
     (body) => {
-      ctx.login = deps.logins.read(
+      run.body = body;
+      ctx.login = run.deps.logins.read(
         body,
         input.headers['content-type'],
         login.accountField,
         login.passwordField,
       );
-      return withDevice(policy, input, deps, ctx, shadowReasons, body);
+      return withDevice(run);
     },
     (err: unknown) => {
       if ((err as { code?: string }).code === 'RG_ERR_BODY_TOO_LARGE') {
@@ -215,30 +222,15 @@ function afterIdentity(
   );
 }
 
-function withDevice(
-  policy: CompiledPolicy,
-  input: RequestInput,
-  deps: EvaluateDeps,
-  ctx: RequestContext,
-  shadowReasons: string[],
-  body: Buffer | undefined,
-): Evaluation | Promise<Evaluation> {
+function withDevice(run: Run): Evaluation | Promise<Evaluation> {
+  const { policy, input } = run;
   const device = policy.device ? identifyDevice(policy.device, input.headers) : NO_DEVICE;
-  return device instanceof Promise
-    ? device.then((d) => withState(policy, input, deps, ctx, shadowReasons, body, d))
-    : withState(policy, input, deps, ctx, shadowReasons, body, device);
+  return device instanceof Promise ? device.then((d) => withState(run, d)) : withState(run, device);
 }
 
 /** One read of everything the signals need: at most one round trip to shared state. */
-function withState(
-  policy: CompiledPolicy,
-  input: RequestInput,
-  deps: EvaluateDeps,
-  ctx: RequestContext,
-  shadowReasons: string[],
-  body: Buffer | undefined,
-  device: DeviceContext,
-): Evaluation | Promise<Evaluation> {
+function withState(run: Run, device: DeviceContext): Evaluation | Promise<Evaluation> {
+  const { policy, ctx } = run;
   ctx.device = device;
   ctx.riskSubject = ctx.subject.id ?? ctx.login?.account;
   ctx.location = locationOf(policy, ctx.client);
@@ -246,29 +238,20 @@ function withState(
   const allowListed =
     policy.allowCidrs.has(ctx.client.family, ctx.client.words) ||
     (ctx.subject.id !== undefined && policy.allowSubjects.has(ctx.subject.id));
-  if (allowListed) return decideWith(policy, input, deps, ctx, shadowReasons, body, undefined);
+  if (allowListed) return decideWith(run, undefined);
   const route = ctx.route;
-  const snapshot = deps.state.read(ctx, {
+  const snapshot = run.deps.state.read(ctx, {
     loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
     lastSeen: policy.tracksVelocity && ctx.riskSubject !== undefined,
     device: ctx.riskSubject !== undefined ? device.id : undefined,
     profile: policy.behaviour !== undefined && ctx.riskSubject !== undefined,
   });
-  return snapshot instanceof Promise
-    ? snapshot.then((s) => decideWith(policy, input, deps, ctx, shadowReasons, body, s))
-    : decideWith(policy, input, deps, ctx, shadowReasons, body, snapshot);
+  return snapshot instanceof Promise ? snapshot.then((s) => decideWith(run, s)) : decideWith(run, snapshot);
 }
 
 /** Signals, score, decision; `snapshot` is undefined for an allow-listed request. */
-function decideWith(
-  policy: CompiledPolicy,
-  input: RequestInput,
-  deps: EvaluateDeps,
-  ctx: RequestContext,
-  shadowReasons: string[],
-  body: Buffer | undefined,
-  snapshot: StateSnapshot | undefined,
-): Evaluation {
+function decideWith(run: Run, snapshot: StateSnapshot | undefined): Evaluation {
+  const { policy, input, deps, ctx } = run;
   const route = ctx.route;
   const subject = ctx.subject;
   const allowListed = snapshot === undefined;
@@ -329,9 +312,9 @@ function decideWith(
     challengePassed,
     challengeKind,
     powDifficulty,
-    shadowReasons,
+    shadowReasons: run.shadowReasons,
     degraded,
     profile: snapshot?.profile,
-    body,
+    body: run.body,
   };
 }
