@@ -230,7 +230,7 @@ export class RedisStateStore implements StateStore {
     return this.redis.rgRead(...keys, ctx.now, needs.loginWindowMs ?? 0, needs.device ?? '').then(
       (r): StateSnapshot => {
         const num = (v: string | number | undefined) => Number(v ?? 0);
-        const lastSeen =
+        const shared =
           r[10] === '' || r[10] === undefined
             ? undefined
             : {
@@ -240,6 +240,12 @@ export class RedisStateStore implements StateStore {
                 asn: r[9] === '' ? undefined : num(r[9]),
                 at: num(r[10]),
               };
+        // What this enforcer learned but has not flushed yet is newer than what it flushed:
+        // reading Redis back must not roll its own learning back (profile, device, place).
+        const own = subject !== undefined ? this.pendingSeen.get(subject) : undefined;
+        const lastSeen = own !== undefined && (shared === undefined || own.at >= shared.at) ? own : shared;
+        const ownProfile = subject !== undefined ? this.pendingProfiles.get(subject)?.[0] : undefined;
+        const ownDevice = this.pendingDevices.has(`${subject}\u0000${needs.device}`);
         const snapshot: StateSnapshot = {
           loginFailures: {
             ip: num(r[0]),
@@ -251,8 +257,14 @@ export class RedisStateStore implements StateStore {
           },
           lastSeen,
           device:
-            keys[7] === '' ? undefined : num(r[11]) === 1 ? 'known' : num(r[12]) === 0 ? 'first' : 'new',
-          profile: parseProfile(r[13]),
+            keys[7] === ''
+              ? undefined
+              : ownDevice || num(r[11]) === 1
+                ? 'known'
+                : num(r[12]) === 0
+                  ? 'first'
+                  : 'new',
+          profile: keys[8] === '' ? undefined : (ownProfile ?? parseProfile(r[13])),
           degraded: false,
         };
         if (reusable) this.recent.set(subject, { snapshot, device: needs.device });

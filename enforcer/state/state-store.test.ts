@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server.ts';
 import { testContext, tokenSubject } from '../../test/support/request-context.ts';
+import { emptyProfile } from '../behaviour/profile.ts';
 import type { RequestContext } from '../context/request-context.ts';
 import { UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
 import { MemoryStateStore } from './memory-store.ts';
@@ -109,6 +110,29 @@ describe.each(stores)('%s state store', (_name, make) => {
     });
     expect((await store.read(ctx('10.0.0.1', undefined, T0, 'erin'), needs)).lastSeen?.asn).toBeUndefined();
     expect((await store.read(ctx('10.0.0.1', undefined, T0, 'nobody'), needs)).lastSeen).toBeUndefined();
+  });
+
+  it('reads back its own learning before it has reached shared state', async () => {
+    // A store of its own: no flush timer of another test may fire during the wait.
+    const own = await make();
+    try {
+      const needs = { loginWindowMs: undefined, lastSeen: true, device: 'tablet-2', profile: true };
+      const request = ctx('10.0.0.1', undefined, T0, 'ivan');
+      await own.read(request, needs);
+      const profile = emptyProfile();
+      profile.n = 7;
+      own.recordProfile('ivan', profile, 60_000);
+      own.recordDevice('ivan', 'tablet-2');
+      own.recordSeen('ivan', { latitude: 48.1, longitude: 11.6, accuracyKm: 10, asn: 3320, at: T0 });
+      // Past the Redis store's snapshot reuse (500 ms), before its learning flush (1 s).
+      await new Promise((r) => setTimeout(r, 600));
+      const snapshot = await own.read(request, needs);
+      expect(snapshot.profile?.n).toBe(7);
+      expect(snapshot.device).toBe('known');
+      expect(snapshot.lastSeen?.latitude).toBe(48.1);
+    } finally {
+      await own.close();
+    }
   });
 
   it("knows a subject's devices: first, known, new", async () => {
