@@ -247,17 +247,13 @@ export function createRequestHandler(deps: RequestPathDeps) {
 
     const enforced: Decision = policy.mode === 'monitor' ? 'allow' : evaluation.effective;
     if (enforced === 'allow') return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
+    const settle = (action: string | undefined): Promise<FastifyReply> | undefined => {
+      if (action === undefined) return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
+      answered(policy, evaluation, enforced, action, decisionMs, reply);
+      return undefined;
+    };
     const action = act(policy, evaluation, enforced, reply, deps);
-    if (action instanceof Promise) {
-      return action.then((a) => {
-        if (a === undefined) return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
-        answered(policy, evaluation, enforced, a, decisionMs, reply);
-        return reply;
-      });
-    }
-    if (action === undefined) return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
-    answered(policy, evaluation, enforced, action, decisionMs, reply);
-    return undefined;
+    return action instanceof Promise ? action.then((a) => settle(a) ?? reply) : settle(action);
   }
 
   return function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {

@@ -99,6 +99,19 @@ function sampleStarts(table: Words, stride: number, width: number): Uint32Array 
   return out;
 }
 
+/**
+ * Binary search over entries lo..hi sorted by start: the last one that starts at or before the
+ * address (`startsBy`), or lo - 1 when none does.
+ */
+function lastStartingBy(lo: number, hi: number, startsBy: (i: number) => boolean): number {
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (startsBy(mid)) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return hi;
+}
+
 function compare(a: Words, ai: number, b: Uint32Array): number {
   for (let k = 0; k < 4; k++) {
     const x = a.at(ai + k)!;
@@ -261,44 +274,31 @@ export class AsnDatabase {
       }
     }
     const c = this.compiled!;
+    const words = this.words;
     if (family === 4) {
-      const v = this.words[3]!;
+      const v = words[3]!;
       const b = this.blocks4;
-      let lo = 0;
-      let hi = b.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (b[mid]! <= v) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      if (hi < 0) return undefined;
-      lo = hi * BLOCK;
-      hi = Math.min(c.v4.length / 4, lo + BLOCK) - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (c.v4.at(mid * 4)! <= v) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      if (hi < 0 || v > c.v4.at(hi * 4 + 1)!) return undefined;
-      return { asn: c.v4.at(hi * 4 + 2)!, organisation: c.names.name(c.v4.at(hi * 4 + 3)!) };
+      const block = lastStartingBy(0, b.length - 1, (i) => b[i]! <= v);
+      if (block < 0) return undefined;
+      const first = block * BLOCK;
+      const hit = lastStartingBy(
+        first,
+        Math.min(c.v4.length / 4, first + BLOCK) - 1,
+        (i) => c.v4.at(i * 4)! <= v,
+      );
+      if (v > c.v4.at(hit * 4 + 1)!) return undefined;
+      return { asn: c.v4.at(hit * 4 + 2)!, organisation: c.names.name(c.v4.at(hit * 4 + 3)!) };
     }
     const b = this.blocks6;
-    let lo = 0;
-    let hi = b.length / 4 - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare(b, mid * 4, this.words) <= 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    if (hi < 0) return undefined;
-    lo = hi * BLOCK;
-    hi = Math.min(c.v6.length / 10, lo + BLOCK) - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare(c.v6, mid * 10, this.words) <= 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    if (hi < 0 || compare(c.v6, hi * 10 + 4, this.words) < 0) return undefined;
-    return { asn: c.v6.at(hi * 10 + 8)!, organisation: c.names.name(c.v6.at(hi * 10 + 9)!) };
+    const block = lastStartingBy(0, b.length / 4 - 1, (i) => compare(b, i * 4, words) <= 0);
+    if (block < 0) return undefined;
+    const first = block * BLOCK;
+    const hit = lastStartingBy(
+      first,
+      Math.min(c.v6.length / 10, first + BLOCK) - 1,
+      (i) => compare(c.v6, i * 10, words) <= 0,
+    );
+    if (compare(c.v6, hit * 10 + 4, words) < 0) return undefined;
+    return { asn: c.v6.at(hit * 10 + 8)!, organisation: c.names.name(c.v6.at(hit * 10 + 9)!) };
   }
 }
