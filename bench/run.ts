@@ -9,18 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProofOfWork } from '../enforcer/actions/proof-of-work.ts';
-import { LoginAttemptReader } from '../enforcer/context/login-attempt.ts';
-import { evaluate } from '../enforcer/evaluate.ts';
 import { asnDatabase, cityDatabase, GeoLookup } from '../enforcer/geo/geo-lookup.ts';
-import { compilePolicy } from '../enforcer/policy/compile.ts';
-import { loadPolicy } from '../enforcer/policy/policy-files.ts';
-import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
-import { RedisStateStore } from '../enforcer/state/redis-store.ts';
 import { rng } from '../eval/simulation.ts';
 import { samplePlace } from '../eval/world.ts';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
 import { demoToken } from '../test/support/tokens.ts';
+import { spread, zipfPick } from './client-mix.ts';
+import { decisionTimes, redisWait } from './in-process.ts';
 import {
   children,
   LOAD_CORE,
@@ -118,18 +113,16 @@ function openLoopTargets(
   pool: { ips: string[]; tokens: string[]; bad: string[] },
 ) {
   const file = join(dir, `open-loop-${target.attack}-${target.url.split(':').at(-1)}.jsonl`);
-  const pick = (list: string[], i: number) =>
-    list[Math.floor(list.length * ((i * 0.618033988749895) % 1) ** 3)]!;
   const every = target.attack > 0 ? Math.round(1 / target.attack) : 0;
   const lines: string[] = [];
   for (let i = 0; i < 20_000; i++) {
     const attack = every > 0 && i % every === 0;
     const authed = !attack && i % 10 < 3;
-    const t = Math.floor(pool.tokens.length * ((i * 0.618033988749895) % 1));
+    const t = spread(pool.tokens.length, i);
     const header: Record<string, string[]> = {
       'User-Agent': ['Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0'],
       // A subject lives somewhere: each token comes from its own home address.
-      'X-Forwarded-For': [attack ? pick(pool.bad, i) : authed ? pool.ips[t]! : pick(pool.ips, i)],
+      'X-Forwarded-For': [attack ? zipfPick(pool.bad, i) : authed ? pool.ips[t]! : zipfPick(pool.ips, i)],
     };
     if (authed) header['Authorization'] = [`Bearer ${pool.tokens[t]}`];
     const path = authed ? `/orders/${i % 900}` : `/products/${i % 5000}`;
@@ -178,75 +171,6 @@ function rssMb(pid: number | undefined): number {
   if (!pid) return 0;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
-}
-
-/** The decision alone: evaluate() in-process, hrtime around each call, state in memory. */
-async function decisionTimes(policyFile: string, ips: string[], tokens: string[]) {
-  const loaded = loadPolicy(policyFile);
-  const policy = await compilePolicy(loaded.policy, { source: loaded.file });
-  const deps = { state: new MemoryStateStore(), pow: new ProofOfWork(), logins: new LoginAttemptReader() };
-  const times: number[] = [];
-  const n = SMOKE ? 2000 : 30_000;
-  for (let i = 0; i < n; i++) {
-    const authed = i % 10 < 3;
-    const headers: Record<string, string> = {
-      'x-forwarded-for': ips[Math.floor(ips.length * ((i * 0.618033988749895) % 1) ** 3)]!,
-      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
-    };
-    if (authed) {
-      headers['authorization'] = `Bearer ${tokens[i % tokens.length]}`;
-      headers['x-forwarded-for'] = ips[i % tokens.length]!;
-    }
-    const t = process.hrtime.bigint();
-    await evaluate(
-      policy,
-      {
-        requestId: 'b',
-        method: 'GET',
-        url: authed ? `/orders/${i % 900}` : `/products/${i % 5000}`,
-        socketAddress: '127.0.0.1',
-        headers,
-        readBody: async () => Buffer.alloc(0),
-        now: Date.now(),
-      },
-      deps,
-    );
-    // The first pass verifies each token once (then it is cached): count steady state only.
-    if (i >= tokens.length * 10) times.push(Number(process.hrtime.bigint() - t) / 1000);
-  }
-  policy.stop();
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
-}
-
-async function redisWait(url: string) {
-  const store = new RedisStateStore({
-    url,
-    scope: 'bench/wait',
-    local: new MemoryStateStore(),
-    commandTimeoutMs: 1000,
-  });
-  while (!store.connected) await new Promise((r) => setTimeout(r, 20));
-  const ctx = {
-    client: { ip: '192.0.2.1', family: 4, words: new Uint32Array(4) },
-    location: { asn: 3320 },
-    riskSubject: 'alice',
-    login: undefined,
-    now: Date.now(),
-  } as unknown as Parameters<RedisStateStore['read']>[0];
-  const times: number[] = [];
-  for (let i = 0; i < (SMOKE ? 500 : 5000); i++) {
-    const t = process.hrtime.bigint();
-    // A new subject each time: the round trip itself, not the short reuse cache.
-    await store.read(
-      { ...ctx, riskSubject: `wait-${i}` },
-      { loginWindowMs: undefined, lastSeen: true, profile: true, device: 'd1' },
-    );
-    times.push(Number(process.hrtime.bigint() - t) / 1000);
-  }
-  await store.close();
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
 }
 
 async function main() {
@@ -345,10 +269,11 @@ async function main() {
     // proxy and the direct upstream (but neither nginx nor the enforcers) used ~25% more CPU per
     // request in every throughput round after the first open-loop phase, which flattered the
     // enforcer's ratios.
+    const openLoopFiles = new Map(
+      targets.filter((x) => x.attack < 1).map((t) => [t, openLoopTargets(dir, t, { ips, tokens, bad })]),
+    );
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets.filter((x) => x.attack < 1)) {
-        latency.get(t.name)!.push(openLoop(vegeta, openLoopTargets(dir, t, { ips, tokens, bad })));
-      }
+      for (const [t, file] of openLoopFiles) latency.get(t.name)!.push(openLoop(vegeta, file));
     }
     const rss = rssMb(enforce.pid);
     if (process.env['BENCH_LOG']) {
@@ -360,8 +285,8 @@ async function main() {
           .join('\n'),
       );
     }
-    const decision = await decisionTimes(join(dir, 'enforce.yaml'), ips, tokens);
-    const redisRead = await redisWait(redis.url);
+    const decision = await decisionTimes(join(dir, 'enforce.yaml'), ips, tokens, SMOKE ? 2000 : 30_000);
+    const redisRead = await redisWait(redis.url, SMOKE ? 500 : 5000);
     await (redis as unknown as { destroy(): Promise<void> }).destroy();
 
     const rows = targets.map((t) => {
