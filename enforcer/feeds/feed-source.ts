@@ -4,7 +4,7 @@
  * path. A failed refresh keeps the last good list and marks the feed stale.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { request } from 'undici';
+import { Agent, request } from '../net/http-client.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
 import { type FeedFormat, parseFeed } from './feed-format.ts';
 
@@ -42,6 +42,9 @@ export interface FeedStatus {
 
 const MAX_FEED_BYTES = 64 * 1024 * 1024;
 const FETCH_TIMEOUT_MS = 30_000;
+
+/** Connections to feed servers, shared by every feed; made when the first URL feed is fetched. */
+let feedAgent: InstanceType<typeof Agent> | undefined;
 
 export class FeedSource {
   readonly spec: FeedSpec;
@@ -163,7 +166,12 @@ export class FeedSource {
     const headers: Record<string, string> = { 'user-agent': 'riskgate-feed/1' };
     if (this.etag) headers['if-none-match'] = this.etag;
     if (this.lastModified) headers['if-modified-since'] = this.lastModified;
-    const res = await request(this.spec.url!, {
+    const url = new URL(this.spec.url!);
+    feedAgent ??= new Agent();
+    const res = await request(feedAgent, {
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: 'GET',
       headers,
       headersTimeout: this.spec.timeoutMs ?? FETCH_TIMEOUT_MS,
       bodyTimeout: this.spec.timeoutMs ?? FETCH_TIMEOUT_MS,

@@ -5,8 +5,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import { Pool, errors as undiciErrors } from 'undici';
+import type { Pool as PoolType } from 'undici';
 import { sendProblem } from '../actions/problem.ts';
+import { Pool, request, undiciErrors } from '../net/http-client.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 
 export interface UpstreamOptions {
@@ -30,7 +31,7 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 export class Upstream {
-  private readonly pool: Pool;
+  private readonly pool: PoolType;
   private readonly headersTimeoutMs: number;
 
   constructor(options: UpstreamOptions) {
@@ -64,7 +65,7 @@ export class Upstream {
       headers['content-length'] = String(body.length);
     }
     try {
-      const res = await this.pool.request({
+      const res = await request(this.pool, {
         method: req.method as 'GET',
         path: pathAndQuery,
         headers,
