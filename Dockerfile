@@ -38,5 +38,5 @@ COPY --from=runtime --chown=65532:65532 /app /app
 USER 65532:65532
 EXPOSE 15080 15090 15091 9443
 # V8 flags: cli/node-flags.ts says why; a test keeps this line, bin/riskgate and the benchmark in step.
-ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/dist/cli/main.js"]
 CMD ["--help"]
