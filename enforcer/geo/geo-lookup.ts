@@ -1,11 +1,11 @@
 /**
  * Where a client is: country, coordinates, ASN and whether that ASN is a hosting network. The
- * databases load once per process and are shared by every policy; results are cached per IP,
- * since real traffic repeats its addresses.
+ * databases load once per process and are shared by every policy. Nothing is cached per address
+ * here: the request path keeps each location with the resolved client address (one cache of
+ * addresses, not two), and the city database caches its decoded places.
  */
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { BoundedCache } from '../state/bounded-cache.ts';
 import { AsnDatabase } from './asn-database.ts';
 import { GeoDatabase } from './geo-database.ts';
 import { isHostingAsn } from './hosting-asns.ts';
@@ -82,7 +82,6 @@ export class GeoLookup {
   private readonly city: GeoDatabase;
   private readonly asn: AsnDatabase;
   private readonly extraHosting: ReadonlySet<number>;
-  private readonly cache = new BoundedCache<string, ClientLocation>({ max: 100_000 });
 
   constructor(city: GeoDatabase, asn: AsnDatabase, extraHosting: readonly number[]) {
     this.city = city;
@@ -91,23 +90,18 @@ export class GeoLookup {
   }
 
   locate(ip: string, family: 4 | 6): ClientLocation {
-    const hit = this.cache.get(ip);
-    if (hit) return hit;
     const place = this.city.lookup(ip, family);
     const as = this.asn.lookup(ip);
-    const location: ClientLocation =
-      place || as
-        ? {
-            country: place?.country,
-            latitude: place?.latitude ?? Number.NaN,
-            longitude: place?.longitude ?? Number.NaN,
-            accuracyKm: place?.accuracyKm ?? Number.POSITIVE_INFINITY,
-            asn: as?.asn,
-            asnOrganisation: as?.organisation,
-            hosting: as ? isHostingAsn(as.asn, as.organisation, this.extraHosting) : false,
-          }
-        : UNKNOWN_LOCATION;
-    this.cache.set(ip, location);
-    return location;
+    return place || as
+      ? {
+          country: place?.country,
+          latitude: place?.latitude ?? Number.NaN,
+          longitude: place?.longitude ?? Number.NaN,
+          accuracyKm: place?.accuracyKm ?? Number.POSITIVE_INFINITY,
+          asn: as?.asn,
+          asnOrganisation: as?.organisation,
+          hosting: as ? isHostingAsn(as.asn, as.organisation, this.extraHosting) : false,
+        }
+      : UNKNOWN_LOCATION;
   }
 }
