@@ -88,7 +88,7 @@ function wrk(
   const cpu = (cpuUs(target.pid()) - cpuBefore) / Number(total?.[1] ?? 1);
   if (process.env['BENCH_TRACE']) {
     console.error(
-      `${target.name}${measured ? '' : ' (warm-up)'}: ${rps[1]} req/s, ${cpu.toFixed(1)} µs CPU/request`,
+      `${target.name}${measured ? '' : ' (warm-up)'}: ${rps[1]} req/s, ${cpu.toFixed(1)} µs CPU/request, RSS ${rssMb(target.pid())} MB`,
     );
   }
   if (!measured) return Number(rps[1]);
