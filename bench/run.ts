@@ -276,7 +276,7 @@ async function main() {
       for (const [t, file] of openLoopFiles) latency.get(t.name)!.push(openLoop(vegeta, file));
     }
     const rss = rssMb(enforce.pid);
-    if (process.env['BENCH_LOG']) {
+    if (process.env['BENCH_TRACE']) {
       const m = await (await fetch(`http://127.0.0.1:${enfAdmin}/metrics`)).text();
       console.error(
         m
