@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { asnDatabase, cityDatabase, GeoLookup } from '../enforcer/geo/geo-lookup.ts';
@@ -167,6 +168,24 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/**
+ * One GET on a connection of its own: fetch's pooled connection from the start of the run has
+ * been closed by the server's keep-alive timeout by the end of it (EPIPE).
+ */
+function getText(url: string): Promise<string> {
+  return new Promise((done, fail) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => done(body));
+      res.on('error', fail);
+    }).on('error', fail);
+  });
+}
+
 function rssMb(pid: number | undefined): number {
   if (!pid) return 0;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -277,12 +296,16 @@ async function main() {
     }
     const rss = rssMb(enforce.pid);
     if (process.env['BENCH_TRACE']) {
-      const m = await (await fetch(`http://127.0.0.1:${enfAdmin}/metrics`)).text();
-      console.error(
-        m
-          .split('\n')
-          .filter((l) => /heap_size|external_memory|resident/.test(l) && !l.startsWith('#'))
-          .join('\n'),
+      // A diagnostic: its failure must not lose the run.
+      await getText(`http://127.0.0.1:${enfAdmin}/metrics`).then(
+        (m) =>
+          console.error(
+            m
+              .split('\n')
+              .filter((l) => /heap_size|external_memory|resident/.test(l) && !l.startsWith('#'))
+              .join('\n'),
+          ),
+        (err: Error) => console.error(`enforcer metrics not read: ${err.message}`),
       );
     }
     const decision = await decisionTimes(join(dir, 'enforce.yaml'), ips, tokens, SMOKE ? 2000 : 30_000);
