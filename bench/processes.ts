@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_FLAGS } from '../cli/node-flags.ts';
+import { NODE_FLAGS, PROCESS_ENV } from '../cli/node-flags.ts';
 
 export const LOAD_CORE = '0';
 export const SUT_CORE = '1';
@@ -17,7 +17,7 @@ export function pinned(
   core: string,
   command: string,
   args: string[],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): ChildProcess {
   const child = spawn('taskset', ['-c', core, command, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -45,7 +45,9 @@ function nodeFlags(): string[] {
 }
 
 export async function startNode(root: string, script: string, args: string[]): Promise<ChildProcess> {
-  const child = pinned(SUT_CORE, NODE, [...nodeFlags(), join(root, script), ...args]);
+  const child = pinned(SUT_CORE, NODE, [...nodeFlags(), join(root, script), ...args], {
+    env: { ...PROCESS_ENV, ...process.env },
+  });
   await ready(child);
   return child;
 }
@@ -81,7 +83,11 @@ export async function startEnforcer(
     ],
     {
       stdio: ['ignore', process.env['BENCH_LOG'] ? 'inherit' : 'ignore', 'inherit'],
-      env: { ...process.env, RISKGATE_LOG_LEVEL: process.env['BENCH_LOG'] ? 'info' : 'warn' },
+      env: {
+        ...PROCESS_ENV,
+        ...process.env,
+        RISKGATE_LOG_LEVEL: process.env['BENCH_LOG'] ? 'info' : 'warn',
+      },
     },
   );
   children.push(child);

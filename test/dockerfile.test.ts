@@ -1,7 +1,7 @@
 /** The image cannot be built here (no Docker engine); what can be checked, is. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NODE_FLAGS } from '../cli/node-flags.ts';
+import { NODE_FLAGS, PROCESS_ENV } from '../cli/node-flags.ts';
 
 const lines = readFileSync('Dockerfile', 'utf8')
   .split('\n')
@@ -32,6 +32,15 @@ describe('Dockerfile', () => {
       .split('\n')
       .find((l) => l.startsWith('exec '))!;
     expect(exec).toBe(`exec "$node" ${NODE_FLAGS.join(' ')} "$root/cli/main.ts" "$@"`);
+  });
+
+  it("sets riskgate's process environment in the image and in bin/riskgate", () => {
+    const final = lines.slice(lines.map((l) => l.startsWith('FROM ')).lastIndexOf(true)).join('\n');
+    const script = readFileSync('bin/riskgate', 'utf8');
+    for (const [name, value] of Object.entries(PROCESS_ENV)) {
+      expect(final).toMatch(new RegExp(`^ENV [^]*\\b${name}=${value}\\b`, 'm'));
+      expect(script).toContain(`: "\${${name}:=${value}}"\nexport ${name}\n`);
+    }
   });
 
   it('ships dependencies installed without dev dependencies, and only the compiled dist/ of the compile stage', () => {
