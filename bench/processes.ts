@@ -1,6 +1,10 @@
-/** Processes of the benchmark, each pinned to a core, stopped when the run ends. */
+/**
+ * Processes of the benchmark, each pinned to a core and stopped when the run ends, and what the
+ * harness reads of them: CPU time, RSS, an HTTP answer.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { NODE_FLAGS, PROCESS_ENV } from '../cli/node-flags.ts';
 
@@ -97,9 +101,7 @@ export async function startEnforcer(
   });
   for (let i = 0; i < 600 && !exited; i++) {
     try {
-      const res = await fetch(`http://127.0.0.1:${options.admin}/readyz`);
-      await res.arrayBuffer();
-      if (res.status === 200) return child;
+      if ((await httpGet(`http://127.0.0.1:${options.admin}/readyz`)).status === 200) return child;
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -139,11 +141,43 @@ http {
   const child = pinned(SUT_CORE, 'nginx', ['-c', conf, '-p', dir]);
   for (let i = 0; i < 100; i++) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/products/1`);
-      await res.arrayBuffer();
-      if (res.status === 200) return child;
+      if ((await httpGet(`http://127.0.0.1:${port}/products/1`)).status === 200) return child;
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('nginx did not start');
+}
+
+/**
+ * One GET on a connection of its own. A pooled connection (fetch's) left from a readiness check
+ * is closed by the server's keep-alive timeout long before the run ends, and the next request on
+ * it fails with EPIPE.
+ */
+export function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      res.on('error', fail);
+    }).on('error', fail);
+  });
+}
+
+/** CPU time (user + system) a process has used so far, in µs. Immune to time stolen by neighbours. */
+export function cpuUs(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
+
+/** A process's resident memory, MB. */
+export function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
 }

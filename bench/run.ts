@@ -7,7 +7,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { asnDatabase, cityDatabase, GeoLookup } from '../enforcer/geo/geo-lookup.ts';
@@ -19,9 +18,12 @@ import { spread, zipfPick } from './client-mix.ts';
 import { decisionTimes, redisWait } from './in-process.ts';
 import {
   children,
+  cpuUs,
+  httpGet,
   LOAD_CORE,
   pinned,
   ready,
+  rssMb,
   SUT_CORE,
   startEnforcer as startEnforcerIn,
   startNginx,
@@ -52,14 +54,6 @@ const sent = new Map<string, number>();
 const cpuPerRequest = new Map<string, number[]>();
 /** Each target's RSS read right after each of its measured closed-loop runs. */
 const rssUnderLoad = new Map<string, number[]>();
-
-/** CPU time (user + system) a process has used so far, in µs. Immune to time stolen by neighbours. */
-function cpuUs(pid: number | undefined): number {
-  if (!pid) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-}
 
 /** One closed-loop run; `measured` runs count in the results, warm-ups do not. */
 function wrk(
@@ -172,30 +166,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/**
- * One GET on a connection of its own: fetch's pooled connection from the start of the run has
- * been closed by the server's keep-alive timeout by the end of it (EPIPE).
- */
-function getText(url: string): Promise<string> {
-  return new Promise((done, fail) => {
-    get(url, { agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => done(body));
-      res.on('error', fail);
-    }).on('error', fail);
-  });
-}
-
-function rssMb(pid: number | undefined): number {
-  if (!pid) return 0;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
-}
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'riskgate-bench-'));
   try {
@@ -301,8 +271,8 @@ async function main() {
     const rssAtEnd = rssMb(enforce.pid);
     if (process.env['BENCH_TRACE']) {
       // A diagnostic: its failure must not lose the run.
-      await getText(`http://127.0.0.1:${enfAdmin}/metrics`).then(
-        (m) =>
+      await httpGet(`http://127.0.0.1:${enfAdmin}/metrics`).then(
+        ({ body: m }) =>
           console.error(
             m
               .split('\n')
