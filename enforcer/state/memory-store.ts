@@ -14,7 +14,7 @@ import {
 } from './state-store.ts';
 
 const MAX_KEYS = 100_000;
-const MAX_ACCOUNTS_PER_IP = 256;
+export const MAX_ACCOUNTS_PER_IP = 256;
 export const MAX_DEVICES_PER_SUBJECT = 32;
 
 /** Bounded in-memory state for one enforcer process. */

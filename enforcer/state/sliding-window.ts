@@ -5,7 +5,8 @@
  */
 import { BoundedCache } from './bounded-cache.ts';
 
-const BUCKETS = 10;
+/** Buckets per window (the Redis store's failure views keep the same number). */
+export const BUCKETS = 10;
 
 interface Counter {
   /** Start time (ms) of the bucket at index i, or 0 when empty. */
