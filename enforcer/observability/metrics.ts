@@ -2,9 +2,10 @@
  * The enforcer's Prometheus metrics (prefix riskgate_), on its own registry so tests and
  * several enforcers in one process never collide.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { CompiledPolicy, CompiledRoute } from '../policy/compiled-policy.ts';
 import type { RedisStateStore } from '../state/redis-store.ts';
+import { collectProcessMetrics } from './process-metrics.ts';
 import {
   type CounterChild,
   type HistogramChild,
@@ -40,7 +41,7 @@ export class EnforcerMetrics {
 
   constructor(defaultMetrics = true) {
     const registers = [this.registry];
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'riskgate_' });
+    if (defaultMetrics) collectProcessMetrics(this.registry, 'riskgate_');
     const register = <M extends { name: string }>(metric: M): M => {
       this.registry.registerMetric(metric as never);
       return metric;
