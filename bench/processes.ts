@@ -56,6 +56,19 @@ export async function startNode(root: string, script: string, args: string[]): P
   return child;
 }
 
+/** Stops a process under test (SIGTERM, so --cpu-prof can write; SIGKILL after 5 s) and waits for it. */
+export function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 /**
  * The enforcer exactly as the image runs it: `riskgate enforce` from the compiled dist/
  * (`make build`), with riskgate's Node flags. Ready when its admin port says so.

@@ -28,12 +28,13 @@ import {
   startEnforcer as startEnforcerIn,
   startNginx,
   startNode as startNodeIn,
+  stop,
 } from './processes.ts';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
 const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CLOSED_SECONDS = SMOKE ? 1 : 8;
-const WARM_SECONDS = SMOKE ? 1 : 2;
+const WARM_SECONDS = SMOKE ? 1 : 6;
 const OPEN_SECONDS = SMOKE ? 1 : 8;
 const OPEN_RATE = 1000;
 const CONNECTIONS = 32;
@@ -209,26 +210,37 @@ async function main() {
     await Promise.all([ready(appA), ready(appB)]);
     const upstreamUrl = `http://127.0.0.1:${upA}`;
     const nginx = await startNginx(dir, nginxPort!, upA!);
-    const bare = await startNode('bench/bare-proxy.ts', [String(barePort), upstreamUrl]);
-    const monitor = await startEnforcerIn(ROOT, {
-      listen: monPort!,
-      admin: monAdmin!,
-      upstream: upstreamUrl,
-      policy: join(dir, 'monitor.yaml'),
+    /*
+     * The Node processes under test start afresh for every throughput round. A Node 24 process
+     * sometimes JIT-compiles into a slow path of its own process.nextTick (the tick object's
+     * literal, ~1 µs instead of ~50 ns): in one start of three to eight, the bare proxy measured
+     * 80–92 µs of CPU per request instead of 62–72, for the life of the process. With one process
+     * per target for the whole run, such a start skewed every round of it, and the median with
+     * them; with a process per round it is one round, and the median sets it aside.
+     */
+    const startNodeTargets = async () => ({
+      bare: await startNode('bench/bare-proxy.ts', [String(barePort), upstreamUrl]),
+      monitor: await startEnforcerIn(ROOT, {
+        listen: monPort!,
+        admin: monAdmin!,
+        upstream: upstreamUrl,
+        policy: join(dir, 'monitor.yaml'),
+      }),
+      enforce: await startEnforcerIn(ROOT, {
+        listen: enfPort!,
+        admin: enfAdmin!,
+        upstream: upstreamUrl,
+        policy: join(dir, 'enforce.yaml'),
+      }),
+      enforceRedis: await startEnforcerIn(ROOT, {
+        listen: redisEnfPort!,
+        admin: redisEnfAdmin!,
+        upstream: upstreamUrl,
+        policy: join(dir, 'enforce.yaml'),
+        redis: redis.url,
+      }),
     });
-    const enforce = await startEnforcerIn(ROOT, {
-      listen: enfPort!,
-      admin: enfAdmin!,
-      upstream: upstreamUrl,
-      policy: join(dir, 'enforce.yaml'),
-    });
-    const enforceRedis = await startEnforcerIn(ROOT, {
-      listen: redisEnfPort!,
-      admin: redisEnfAdmin!,
-      upstream: upstreamUrl,
-      policy: join(dir, 'enforce.yaml'),
-      redis: redis.url,
-    });
+    let current = await startNodeTargets();
 
     const url = (port: number | undefined) => `http://127.0.0.1:${port}`;
     const targets: Target[] = [
@@ -236,24 +248,43 @@ async function main() {
       { name: 'nginx proxy_pass', url: url(nginxPort), attack: 0, pid: () => nginx.pid },
       // The enforcers run right after the bare proxy: the ratios pair runs seconds apart, so
       // the machine's drift between rounds divides out.
-      { name: 'bare fastify+undici proxy', url: url(barePort), attack: 0, pid: () => bare.pid },
-      { name: 'enforcer enforce (memory)', url: url(enfPort), attack: 0, pid: () => enforce.pid },
-      { name: 'enforcer enforce (Redis)', url: url(redisEnfPort), attack: 0, pid: () => enforceRedis.pid },
-      { name: 'enforcer monitor (memory)', url: url(monPort), attack: 0, pid: () => monitor.pid },
-      { name: 'enforcer under attack (50% denied)', url: url(enfPort), attack: 0.5, pid: () => enforce.pid },
-      { name: 'enforcer deny path (100% denied)', url: url(enfPort), attack: 1, pid: () => enforce.pid },
+      { name: 'bare fastify+undici proxy', url: url(barePort), attack: 0, pid: () => current.bare.pid },
+      { name: 'enforcer enforce (memory)', url: url(enfPort), attack: 0, pid: () => current.enforce.pid },
+      {
+        name: 'enforcer enforce (Redis)',
+        url: url(redisEnfPort),
+        attack: 0,
+        pid: () => current.enforceRedis.pid,
+      },
+      { name: 'enforcer monitor (memory)', url: url(monPort), attack: 0, pid: () => current.monitor.pid },
+      {
+        name: 'enforcer under attack (50% denied)',
+        url: url(enfPort),
+        attack: 0.5,
+        pid: () => current.enforce.pid,
+      },
+      {
+        name: 'enforcer deny path (100% denied)',
+        url: url(enfPort),
+        attack: 1,
+        pid: () => current.enforce.pid,
+      },
     ];
-
-    // Warm up every target (JIT, token cache, GeoIP cache) before measuring.
-    for (const t of targets) wrk(t, files, CLOSED_SECONDS, false);
 
     const throughput = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const latency = new Map<string, { p50: number; p99: number }[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
+      if (round > 0) {
+        await Promise.all(Object.values(current).map(stop));
+        current = await startNodeTargets();
+      }
+      if (process.env['BENCH_TRACE'])
+        console.error(
+          `round ${round + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(current).map(([k, c]) => [k, c.pid])))}`,
+        );
       for (const t of targets) {
-        // A process that sat idle for a minute while the others ran starts cold (V8 shrinks an
-        // idle heap and flushes unused code): warm each target just before it is measured, so
-        // no target pays for its place in the order.
+        // Warm each target just before it is measured (JIT, token cache, GeoIP cache): no target
+        // pays for a fresh start or for its place in the order.
         wrk(t, files, WARM_SECONDS, false);
         throughput.get(t.name)!.push(wrk(t, files));
       }
@@ -268,7 +299,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [t, file] of openLoopFiles) latency.get(t.name)!.push(openLoop(vegeta, file));
     }
-    const rssAtEnd = rssMb(enforce.pid);
+    const rssAtEnd = rssMb(current.enforce.pid);
     if (process.env['BENCH_TRACE']) {
       // A diagnostic: its failure must not lose the run.
       await httpGet(`http://127.0.0.1:${enfAdmin}/metrics`).then(
@@ -353,7 +384,7 @@ make bench
 ${new Date().toISOString()}, ${cpu}, 2 cores, Node ${process.version}. Load generator (wrk, closed loop,
 ${CONNECTIONS} connections, no pipelining, ${CLOSED_SECONDS} s; and vegeta, open loop at ${OPEN_RATE} rps for ${OPEN_SECONDS} s, for
 latency) pinned to core ${LOAD_CORE}; the system under test pinned to core ${SUT_CORE}. ${ROUNDS} interleaved
-rounds, each target warmed 2 s just before each measured run; req/s and latencies are medians, the ratios
+rounds, fresh Node processes for each, every target warmed ${WARM_SECONDS} s just before each measured run; req/s and latencies are medians, the ratios
 below are taken within each round and the median given. Client addresses: ${ips.length} residential IPs from the bundled GeoIP data, Zipf-weighted;
 30% of requests carry one of 100 JWTs. The policy (\`bench/policy.yaml\`) has every signal on and a
 100,000-entry feed.
