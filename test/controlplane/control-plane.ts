@@ -207,6 +207,19 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     return child;
   };
 
+  const killAll = () => {
+    for (const c of children) if (c.exitCode === null && c.pid) c.kill('SIGKILL');
+  };
+  if (!options.detached) process.once('exit', killAll);
+  // A start that fails half-way (an apiserver that never gets ready on a starved machine) must
+  // not leave etcd running behind it for the rest of the test run.
+  const abandon = (err: unknown): never => {
+    killAll();
+    process.off('exit', killAll);
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  };
+
   launch('etcd', [
     '--data-dir',
     join(dir, 'etcd'),
@@ -229,7 +242,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     30_000,
     'etcd',
     join(dir, 'etcd.log'),
-  );
+  ).catch(abandon);
 
   const apiserverArgs = [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
@@ -271,13 +284,11 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       'kube-apiserver',
       join(dir, 'kube-apiserver.log'),
     );
-  await ready();
+  await ready().catch(async (err: unknown) => {
+    await agent.close();
+    abandon(err);
+  });
   const kubeconfig = writeKubeconfig(dir, apiserverUrl);
-
-  const killAll = () => {
-    for (const c of children) if (c.exitCode === null && c.pid) c.kill('SIGKILL');
-  };
-  if (!options.detached) process.once('exit', killAll);
 
   const plane: ControlPlane = {
     dir,
