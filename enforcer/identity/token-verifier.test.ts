@@ -91,3 +91,36 @@ describe('token verifier with a JWKS URL', () => {
     expect(result.ok === false && result.reason).toBe('auth.keys_unavailable');
   });
 });
+
+describe('the verified-token cache', () => {
+  it('answers only for the exact token: a forged payload under a cached signature is verified, and refused', async () => {
+    const key = await keyPair('k1');
+    served = [key.jwk];
+    const verifier = new TokenVerifier([
+      {
+        name: 'idp',
+        issuer: ISSUER,
+        audiences: ['api'],
+        algorithms: ['ES256'],
+        clockToleranceSeconds: 0,
+        scopeClaim: 'scope',
+        keys: await buildKeyLookup({ jwksUri: `${jwksServer.url}/jwks` }, '.'),
+      },
+    ]);
+    const genuine = await sign(key);
+    expect(await verifier.verify(genuine)).toMatchObject({ ok: true, subject: 'alice' });
+
+    // Same header and signature, a payload that makes the bearer an admin.
+    const [header, , signature] = genuine.split('.');
+    const payload = Buffer.from(
+      JSON.stringify({ iss: ISSUER, aud: 'api', sub: 'root', scope: 'admin', exp: 9_999_999_999 }),
+    ).toString('base64url');
+    const forged = `${header}.${payload}.${signature}`;
+    expect(verifier.cached(forged)).toBeUndefined();
+    expect(await verifier.verify(forged)).toEqual({ ok: false, reason: 'auth.token_signature' });
+    expect(verifier.cached(forged)).toEqual({ ok: false, reason: 'auth.token_signature' });
+    // The genuine token is still accepted (verified again: the forgery took its cache entry).
+    expect(verifier.cached(genuine)).toBeUndefined();
+    expect(await verifier.verify(genuine)).toMatchObject({ ok: true, subject: 'alice' });
+  });
+});

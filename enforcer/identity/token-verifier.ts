@@ -61,6 +61,10 @@ function reasonOf(err: unknown): string {
   return 'auth.keys_unavailable';
 }
 
+function cacheKey(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
+}
+
 export function scopesOf(claims: JWTPayload, scopeClaim: string): Set<string> {
   const raw = claims[scopeClaim] ?? (scopeClaim === 'scope' ? claims['scp'] : undefined);
   if (typeof raw === 'string') return new Set(raw.split(' ').filter(Boolean));
@@ -70,7 +74,14 @@ export function scopesOf(claims: JWTPayload, scopeClaim: string): Set<string> {
 
 export class TokenVerifier {
   private readonly byIssuer = new Map<string, TokenIssuer>();
-  private readonly cache = new BoundedCache<string, TokenResult>({ max: 20_000 });
+  /**
+   * Outcomes by the token's last segment (its signature), each entry holding the whole token.
+   * The header value is a new string on every request, so V8 hashes a cache key afresh each
+   * time: ~86 characters of an ES256 signature instead of a whole JWT (~700). A hit is still
+   * exact — the whole token is compared — and tokens that share a last segment only evict each
+   * other.
+   */
+  private readonly cache = new BoundedCache<string, { token: string; result: TokenResult }>({ max: 20_000 });
 
   constructor(issuers: readonly TokenIssuer[]) {
     for (const issuer of issuers) this.byIssuer.set(issuer.issuer, issuer);
@@ -82,21 +93,22 @@ export class TokenVerifier {
 
   /** The cached outcome for this token, if still valid: the synchronous fast path. */
   cached(token: string, now = Date.now()): TokenResult | undefined {
-    const hit = this.cache.get(token);
-    if (hit === undefined) return undefined;
-    if (hit.ok && hit.validUntil <= now) {
-      this.cache.delete(token);
+    const key = cacheKey(token);
+    const hit = this.cache.get(key);
+    if (hit === undefined || hit.token !== token) return undefined;
+    if (hit.result.ok && hit.result.validUntil <= now) {
+      this.cache.delete(key);
       return undefined;
     }
-    return hit;
+    return hit.result;
   }
 
   async verify(token: string): Promise<TokenResult> {
     const hit = this.cached(token);
     if (hit) return hit;
     const result = await this.verifyUncached(token);
-    if (result.ok) this.cache.set(token, result);
-    else this.cache.set(token, result, NEGATIVE_TTL_MS);
+    if (result.ok) this.cache.set(cacheKey(token), { token, result });
+    else this.cache.set(cacheKey(token), { token, result }, NEGATIVE_TTL_MS);
     return result;
   }
 
