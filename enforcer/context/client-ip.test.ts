@@ -27,6 +27,19 @@ describe('client IP', () => {
     expect(xff.resolve(peer, header).ip).toBe(expected);
   });
 
+  it('resolves each peer to itself when peers alternate, trusted or not, with a bad one between', () => {
+    const resolver = new ClientIpResolver(trusted, 'x-forwarded-for');
+    const header = '203.0.113.9';
+    for (let i = 0; i < 3; i++) {
+      expect(resolver.resolve('127.0.0.1', header).ip).toBe('203.0.113.9');
+      expect(resolver.resolve('127.0.0.1', header).ip).toBe('203.0.113.9');
+      expect(resolver.resolve('198.51.100.1', header).ip).toBe('198.51.100.1');
+      expect(() => resolver.resolve('not-an-ip', header)).toThrow(ForwardedHeaderError);
+      expect(() => resolver.resolve(undefined, header)).toThrow(ForwardedHeaderError);
+      expect(resolver.resolve('10.0.0.7', undefined).ip).toBe('10.0.0.7');
+    }
+  });
+
   it('rejects a hop that is not an address when it would decide the client', () => {
     expect(() => xff.resolve('127.0.0.1', '1.2.3.4, evil')).toThrow(ForwardedHeaderError);
     // A garbage hop beyond the first untrusted one is the client's own text and harmless.
