@@ -6,7 +6,7 @@
  * one JSON line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { asnDatabase, cityDatabase, GeoLookup } from '../enforcer/geo/geo-lookup.ts';
@@ -30,6 +30,7 @@ import {
   startNode as startNodeIn,
   stop,
 } from './processes.ts';
+import { writeResults } from './results.ts';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
 const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -332,17 +333,17 @@ async function main() {
         p99Us: lat.length ? Math.round(median(lat.map((l) => l.p99))) : undefined,
       };
     });
+    const bareName = 'bare fastify+undici proxy';
+    const enforceName = 'enforcer enforce (memory)';
     const by = (name: string) => rows.find((r) => r.target === name)!;
-    const bareRow = by('bare fastify+undici proxy');
-    const enforceRow = by('enforcer enforce (memory)');
+    const bareRow = by(bareName);
+    const enforceRow = by(enforceName);
     // Ratios are taken within each round (runs seconds apart), then the median over rounds.
     const pairedRatio = (numerator: string, denominator: string, of: Map<string, number[]> = throughput) => {
       const a = of.get(numerator)!;
       const b = of.get(denominator)!;
       return +median(a.map((x, i) => x / b[i]!)).toFixed(3);
     };
-    const bareName = 'bare fastify+undici proxy';
-    const enforceName = 'enforcer enforce (memory)';
     const summary = {
       throughputRatio: pairedRatio(enforceName, bareName),
       redisThroughputRatio: pairedRatio('enforcer enforce (Redis)', bareName),
@@ -365,46 +366,20 @@ async function main() {
       denyPathSpeedup: pairedRatio('enforcer deny path (100% denied)', enforceName),
     };
 
-    const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
-    const table = [
-      '| target | req/s (median) | runs | CPU µs / request | RSS MB under load | non-2xx % | p50 µs @1k rps | p99 µs @1k rps |',
-      '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
-      ...rows.map(
-        (r) =>
-          `| ${r.target} | ${r.rps} | ${r.runs.join(', ')} | ${r.cpuUsPerRequest} | ${r.rssMb} | ${r.non2xxPercent} | ${r.p50Us ?? '—'} | ${r.p99Us ?? '—'} |`,
-      ),
-    ].join('\n');
-    const markdown = `<!-- Written by \`make bench\`${SMOKE ? ' (smoke run: numbers are not meaningful)' : ''}. -->
-# Benchmark
-
-\`\`\`sh
-make bench
-\`\`\`
-
-${new Date().toISOString()}, ${cpu}, 2 cores, Node ${process.version}. Load generator (wrk, closed loop,
-${CONNECTIONS} connections, no pipelining, ${CLOSED_SECONDS} s; and vegeta, open loop at ${OPEN_RATE} rps for ${OPEN_SECONDS} s, for
-latency) pinned to core ${LOAD_CORE}; the system under test pinned to core ${SUT_CORE}. ${ROUNDS} interleaved
-rounds, fresh Node processes for each, every target warmed ${WARM_SECONDS} s just before each measured run; req/s and latencies are medians, the ratios
-below are taken within each round and the median given. Client addresses: ${ips.length} residential IPs from the bundled GeoIP data, Zipf-weighted;
-30% of requests carry one of 100 JWTs. The policy (\`bench/policy.yaml\`) has every signal on and a
-100,000-entry feed.
-
-${table}
-
-\`\`\`json
-${JSON.stringify(summary, null, 2)}
-\`\`\`
-`;
-    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    // A smoke run proves the harness; its numbers go to a scratch file nobody commits.
-    const name = SMOKE ? '.smoke' : 'latest';
-    writeFileSync(
-      join(ROOT, `bench/results/${name}.json`),
-      `${JSON.stringify({ summary, rows, rounds: ROUNDS }, null, 2)}\n`,
-    );
-    writeFileSync(join(ROOT, `bench/results/${name}.md`), markdown);
-    console.log(table);
-    console.log(JSON.stringify(summary));
+    writeResults(ROOT, {
+      smoke: SMOKE,
+      rows,
+      summary,
+      setup: {
+        connections: CONNECTIONS,
+        closedSeconds: CLOSED_SECONDS,
+        warmSeconds: WARM_SECONDS,
+        openRate: OPEN_RATE,
+        openSeconds: OPEN_SECONDS,
+        rounds: ROUNDS,
+        clients: ips.length,
+      },
+    });
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
