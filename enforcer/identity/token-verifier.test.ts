@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingUpstream, startRecordingUpstream } from '../../test/support/recording-upstream.ts';
-import { buildKeyLookup } from './key-source.ts';
+import { buildKeyLookup, type RemoteJwksTiming } from './key-source.ts';
 import { TokenVerifier } from './token-verifier.ts';
 
 const ISSUER = 'https://idp.test';
@@ -19,6 +19,21 @@ function sign(key: Awaited<ReturnType<typeof keyPair>>, claims: Record<string, u
     .setSubject('alice')
     .setExpirationTime('5m')
     .sign(key.privateKey);
+}
+
+/** A verifier of ISSUER's ES256 tokens for audience `api`, keys from a JWKS URL. */
+async function verifierFor(jwksUri: string, timing?: RemoteJwksTiming) {
+  return new TokenVerifier([
+    {
+      name: 'idp',
+      issuer: ISSUER,
+      audiences: ['api'],
+      algorithms: ['ES256'],
+      clockToleranceSeconds: 0,
+      scopeClaim: 'scope',
+      keys: await buildKeyLookup({ jwksUri }, '.', timing),
+    },
+  ]);
 }
 
 let jwksServer: RecordingUpstream;
@@ -39,20 +54,7 @@ describe('token verifier with a JWKS URL', () => {
     const first = await keyPair('k1');
     const second = await keyPair('k2');
     served = [first.jwk];
-    const verifier = new TokenVerifier([
-      {
-        name: 'idp',
-        issuer: ISSUER,
-        audiences: ['api'],
-        algorithms: ['ES256'],
-        clockToleranceSeconds: 0,
-        scopeClaim: 'scope',
-        keys: await buildKeyLookup({ jwksUri: `${jwksServer.url}/jwks` }, '.', {
-          cacheMaxAgeMs: 60_000,
-          cooldownMs: 50,
-        }),
-      },
-    ]);
+    const verifier = await verifierFor(`${jwksServer.url}/jwks`, { cacheMaxAgeMs: 60_000, cooldownMs: 50 });
     const t1 = await sign(first);
     const r1 = await verifier.verify(t1);
     expect(r1).toMatchObject({ ok: true, subject: 'alice' });
@@ -75,17 +77,7 @@ describe('token verifier with a JWKS URL', () => {
 
   it('answers keys_unavailable when the JWKS endpoint is down', async () => {
     const key = await keyPair('k1');
-    const verifier = new TokenVerifier([
-      {
-        name: 'idp',
-        issuer: ISSUER,
-        audiences: ['api'],
-        algorithms: ['ES256'],
-        clockToleranceSeconds: 0,
-        scopeClaim: 'scope',
-        keys: await buildKeyLookup({ jwksUri: 'http://127.0.0.1:1/jwks' }, '.'),
-      },
-    ]);
+    const verifier = await verifierFor('http://127.0.0.1:1/jwks');
     const result = await verifier.verify(await sign(key));
     expect(result.ok).toBe(false);
     expect(result.ok === false && result.reason).toBe('auth.keys_unavailable');
@@ -96,17 +88,7 @@ describe('the verified-token cache', () => {
   it('answers only for the exact token: a forged payload under a cached signature is verified, and refused', async () => {
     const key = await keyPair('k1');
     served = [key.jwk];
-    const verifier = new TokenVerifier([
-      {
-        name: 'idp',
-        issuer: ISSUER,
-        audiences: ['api'],
-        algorithms: ['ES256'],
-        clockToleranceSeconds: 0,
-        scopeClaim: 'scope',
-        keys: await buildKeyLookup({ jwksUri: `${jwksServer.url}/jwks` }, '.'),
-      },
-    ]);
+    const verifier = await verifierFor(`${jwksServer.url}/jwks`);
     const genuine = await sign(key);
     expect(await verifier.verify(genuine)).toMatchObject({ ok: true, subject: 'alice' });
 

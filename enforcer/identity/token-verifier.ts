@@ -107,8 +107,8 @@ export class TokenVerifier {
     const hit = this.cached(token);
     if (hit) return hit;
     const result = await this.verifyUncached(token);
-    if (result.ok) this.cache.set(cacheKey(token), { token, result });
-    else this.cache.set(cacheKey(token), { token, result }, NEGATIVE_TTL_MS);
+    // A positive result lives until its validUntil, checked on read; a negative one 10 s.
+    this.cache.set(cacheKey(token), { token, result }, result.ok ? undefined : NEGATIVE_TTL_MS);
     return result;
   }
 
