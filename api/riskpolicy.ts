@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { keyedList } from './rule.ts';
 import { actions, allowList, thresholds } from './schema/decisions.ts';
 import { authentication, clientIdentity, labelSelector } from './schema/identity.ts';
-import { route, sensitivity } from './schema/routes.ts';
+import { requestHandling, route, sensitivity } from './schema/routes.ts';
 import { signals } from './schema/signals.ts';
 
 export const GROUP = 'riskgate.dev';
@@ -38,6 +38,7 @@ export const riskPolicySpec = z
     routes: keyedList(route, 256)
       .default([])
       .describe('Routes, matched on method and path; the most specific template wins.'),
+    requestHandling: requestHandling.default({ pathParameters: 'strip', allowOverrides: [] }),
     signals: signals.default({}),
     thresholds: thresholds.default({ challenge: 40, restrict: 60, deny: 80 }),
     actions: actions.default({

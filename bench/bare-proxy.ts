@@ -3,6 +3,7 @@
  * uses, with nothing in between. The enforcer's cost is what it adds over this.
  */
 import Fastify from 'fastify';
+import { NO_HEADER_RULES } from '../enforcer/proxy/headers.ts';
 import { Upstream } from '../enforcer/proxy/upstream.ts';
 
 const [listenPort, upstreamUrl] = [Number(process.argv[2]), process.argv[3]!];
@@ -11,7 +12,7 @@ const app = Fastify({ logger: false, requestIdHeader: false, disableRequestLoggi
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
-  await upstream.forward(request.raw, reply, request.raw.url ?? '/', {}, request.id);
+  await upstream.forward(request.raw, reply, request.raw.url ?? '/', {}, request.id, NO_HEADER_RULES);
   return reply;
 };
 app.all('/*', handler);

@@ -15,6 +15,7 @@ import { type Decision, decide, scoreOf } from './decision/decide.ts';
 import { type ClientLocation, UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
 import { type DeviceContext, identifyDevice, NO_DEVICE } from './identity/device.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
+import { withoutMethodParameter } from './routing/method-override.ts';
 import { parseRequestTarget, type RequestTarget, RequestTargetError } from './routing/request-target.ts';
 import type { Contribution } from './signals/signal.ts';
 import type { StateSnapshot, StateStore } from './state/state-store.ts';
@@ -120,7 +121,7 @@ export function evaluate(
   }
   let target: RequestTarget;
   try {
-    target = parseRequestTarget(input.url);
+    target = parseRequestTarget(input.url, policy.requestHandling.pathParameters);
   } catch (err) {
     if (err instanceof RequestTargetError) {
       return refusal('RG_ERR_BAD_REQUEST_TARGET', 'request.bad_target', undefined, undefined);
@@ -136,16 +137,22 @@ export function evaluate(
     }
     throw err;
   }
+  const route = policy.routes.matchStrictest(input.method, target.path, target.alternates);
+  if (route.allowedMethods !== undefined && policy.mode !== 'monitor') {
+    return refusal('RG_ERR_METHOD_NOT_ALLOWED', 'request.method_not_allowed', route, client.ip, {
+      allow: route.allowedMethods,
+    });
+  }
   const userAgent = input.headers['user-agent'];
   // Filled in as the stages learn each part: subject, login, device, location.
   const ctx: RequestContext = {
     requestId: input.requestId,
     method: input.method,
     path: target.path,
-    query: target.query,
+    query: policy.requestHandling.dropMethodParameter ? withoutMethodParameter(target.query) : target.query,
     client,
     location: UNKNOWN_LOCATION,
-    route: policy.routes.match(input.method, target.path),
+    route,
     subject: ANONYMOUS,
     riskSubject: undefined,
     device: NO_DEVICE,
@@ -155,6 +162,7 @@ export function evaluate(
     features: undefined,
   };
   const run: Run = { policy, input, deps, ctx, shadowReasons: [], body: undefined };
+  if (route.allowedMethods !== undefined) run.shadowReasons.push('request.method_not_allowed');
   const identified = identify(policy, input.headers);
   return identified instanceof Promise
     ? identified.then((id) => afterIdentity(run, id))
@@ -183,7 +191,11 @@ function afterIdentity(run: Run, identified: Identified): Evaluation | Promise<E
   }
   const subject = ctx.subject;
 
-  if (route.authRequired && subject.kind === 'anonymous') {
+  // A CORS preflight never carries credentials (Fetch standard): asking it to authenticate
+  // would break every cross-origin call to the route.
+  const preflight =
+    input.method === 'OPTIONS' && input.headers['access-control-request-method'] !== undefined;
+  if (route.authRequired && subject.kind === 'anonymous' && !preflight) {
     if (!monitor) {
       return refusal('RG_ERR_UNAUTHENTICATED', 'auth.required', route, ctx.client.ip, {
         'www-authenticate': 'Bearer realm="riskgate"',

@@ -176,7 +176,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     if (policy.mode === 'monitor') headers['x-riskgate-shadow-decision'] = evaluation.effective;
     if (ctx.subject.id !== undefined) headers['x-riskgate-subject'] = ctx.subject.id;
     return upstream
-      .forward(raw, reply, ctx.path + ctx.query, headers, ctx.requestId, evaluation.body)
+      .forward(raw, reply, ctx.path + ctx.query, headers, ctx.requestId, policy.headerRules, evaluation.body)
       .then((result) => {
         metrics.observeUpstream(result.status, result.headersMs / 1000);
         recordOutcome(

@@ -75,6 +75,12 @@ export const route = withRules(
         .max(16)
         .default([])
         .describe('Claims the verified token must carry.'),
+      unlistedMethods: z
+        .enum(['protect', 'refuse', 'default'])
+        .default('protect')
+        .describe(
+          'Methods not in `methods`, on this path. protect: held to this route’s rules, at no less than the default sensitivity (a CORS preflight is not asked to authenticate). refuse: 405 with Allow. default: matched by the default route.',
+        ),
       role: z
         .enum(['api', 'login'])
         .default('api')
@@ -99,3 +105,32 @@ export const route = withRules(
     },
   ],
 );
+
+/** Override headers and parameters that make an app read another method or URL than the one sent. */
+export const OVERRIDES = [
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-method',
+  'x-original-url',
+  'x-rewrite-url',
+  '_method',
+] as const;
+
+export const requestHandling = z
+  .strictObject({
+    pathParameters: z
+      .enum(['strip', 'refuse'])
+      .default('strip')
+      .describe(
+        'Path parameters (`/transfer;jsessionid=x`), which servlet containers drop before routing. strip: removed before matching and from the forwarded path. refuse: 400.',
+      ),
+    allowOverrides: z
+      .array(z.enum(OVERRIDES))
+      .max(OVERRIDES.length)
+      .default([])
+      .describe(
+        'Method and URL override headers (and the `_method` query parameter) to pass to the app. Every other one is dropped, so the app acts on the method and path the enforcer decided on.',
+      ),
+  })
+  .describe('How the enforcer reads request targets before routing.');

@@ -16,6 +16,7 @@ export const PROBLEMS = {
   RG_ERR_INSUFFICIENT_SCOPE: [403, 'Forbidden'],
   RG_ERR_RESTRICTED: [403, 'Forbidden'],
   RG_ERR_DENIED: [403, 'Forbidden'],
+  RG_ERR_METHOD_NOT_ALLOWED: [405, 'Method Not Allowed'],
   RG_ERR_BODY_TOO_LARGE: [413, 'Content Too Large'],
   RG_ERR_URI_TOO_LONG: [414, 'URI Too Long'],
   RG_ERR_RATE_LIMITED: [429, 'Too Many Requests'],

@@ -12,10 +12,22 @@ export type Identified =
   | { subject: Subject; rejected?: undefined }
   | { rejected: ProblemCode; reason: string };
 
-function bearerToken(value: string): string | undefined {
-  if (value.length < 8 || value.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
-  const token = value.slice(7).trim();
-  return token.length > 0 ? token : undefined;
+const isBlank = (c: number) => c === 32 || c === 9;
+
+/**
+ * Reads an Authorization-style value (RFC 9110 §11.4, RFC 6750 §2.1): the scheme compared
+ * without case, one or more spaces or tabs, then the credential. `undefined`: another scheme.
+ * `null`: it claims Bearer — `Bearer`, `BEARER`, `Bearer<TAB>`, `BearerX` — but holds no
+ * credential, which is an invalid token, never anonymous. The token verifier judges the rest.
+ */
+export function bearerToken(value: string): string | null | undefined {
+  if (value.length < 6 || value.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  if (value.length === 6 || !isBlank(value.charCodeAt(6))) return null;
+  let start = 7;
+  while (start < value.length && isBlank(value.charCodeAt(start))) start++;
+  let end = value.length;
+  while (end > start && isBlank(value.charCodeAt(end - 1))) end--;
+  return end > start ? value.slice(start, end) : null;
 }
 
 function fromToken(result: TokenResult): Identified {
@@ -32,13 +44,9 @@ export function identify(
     const value = headers[name];
     if (typeof value !== 'string') continue;
     const token = bearerToken(value);
-    if (token === undefined) {
-      // Another scheme (Basic, …) in a header we own: not ours to judge unless it claims Bearer.
-      if (value.slice(0, 7).toLowerCase() === 'bearer ') {
-        return { rejected: 'RG_ERR_INVALID_TOKEN', reason: 'auth.token_malformed' };
-      }
-      continue;
-    }
+    // Another scheme (Basic, …) in a header we own is not ours to judge.
+    if (token === undefined) continue;
+    if (token === null) return { rejected: 'RG_ERR_INVALID_TOKEN', reason: 'auth.token_malformed' };
     const cached = policy.tokens.cached(token);
     if (cached) return fromToken(cached);
     return policy.tokens.verify(token).then(fromToken);

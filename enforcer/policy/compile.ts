@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../api/duration.ts';
-import type { RiskPolicy, Route } from '../../api/riskpolicy.ts';
+import type { RiskPolicy } from '../../api/riskpolicy.ts';
+import { OVERRIDES } from '../../api/schema/routes.ts';
 import { ClientIpResolver } from '../context/client-ip.ts';
-import { thresholdsFor } from '../decision/thresholds.ts';
 import { FeedSource, type SharedFeeds } from '../feeds/feed-source.ts';
 import { asnDatabase, cityDatabase, GeoLookup } from '../geo/geo-lookup.ts';
 import { type ApiKeyEntry, ApiKeyStore, parseApiKeyLines } from '../identity/api-keys.ts';
@@ -17,7 +17,8 @@ import type { DeviceSettings } from '../identity/device.ts';
 import { buildKeyLookup } from '../identity/key-source.ts';
 import { type TokenIssuer, TokenVerifier } from '../identity/token-verifier.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
-import { RouteTable } from '../routing/route-table.ts';
+import { ALWAYS_GUARDED, type HeaderRules } from '../proxy/headers.ts';
+import type { RouteTable } from '../routing/route-table.ts';
 import { BehaviourSignal } from '../signals/behaviour.ts';
 import { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
 import { DeviceSignal } from '../signals/device.ts';
@@ -25,6 +26,7 @@ import { GeoVelocitySignal } from '../signals/geo-velocity.ts';
 import { GeoIpSignal } from '../signals/geoip.ts';
 import { IpReputationSignal } from '../signals/ip-reputation.ts';
 import type { Signal } from '../signals/signal.ts';
+import { compileRouteTable } from './compile-routes.ts';
 import type { CompiledPolicy, CompiledRoute } from './compiled-policy.ts';
 
 export class PolicyCompileError extends Error {
@@ -44,30 +46,25 @@ export interface CompileOptions {
   sharedFeeds?: (namespace: string, policy: string) => SharedFeeds;
 }
 
-export function policyHash(policy: RiskPolicy): string {
-  return createHash('sha256').update(JSON.stringify(policy.spec)).digest('hex').slice(0, 16);
+/** Override headers the policy does not allow are dropped; the headers it reads are guarded. */
+function headerRulesOf(policy: RiskPolicy): HeaderRules {
+  const spec = policy.spec;
+  const allowed = new Set<string>(spec.requestHandling.allowOverrides);
+  const guarded = new Set(ALWAYS_GUARDED);
+  guarded.add(spec.clientIdentity.forwardedHeader);
+  for (const jwt of spec.authentication.jwt) guarded.add(jwt.header.toLowerCase());
+  if (spec.authentication.apiKeys) guarded.add(spec.authentication.apiKeys.header.toLowerCase());
+  const device = spec.signals.device;
+  if (device?.idHeader) guarded.add(device.idHeader.toLowerCase());
+  if (device?.posture) guarded.add(device.posture.header.toLowerCase());
+  return {
+    dropped: new Set(OVERRIDES.filter((o) => o !== '_method' && !allowed.has(o))),
+    guarded,
+  };
 }
 
-function compileRoute(route: Route | undefined, policy: RiskPolicy): CompiledRoute {
-  const spec = policy.spec;
-  const sensitivity = route?.sensitivity ?? spec.defaultSensitivity;
-  return {
-    name: route?.name ?? 'default',
-    sensitivity,
-    thresholds: thresholdsFor(spec.thresholds, sensitivity),
-    authRequired: route?.authentication === 'required',
-    requiredScopes: route?.requiredScopes ?? [],
-    requiredClaims: route?.requiredClaims ?? [],
-    login:
-      route?.role === 'login'
-        ? {
-            accountField: route.login?.accountField ?? 'username',
-            passwordField: route.login?.passwordField ?? 'password',
-            failureStatuses: new Set(route.login?.failureStatuses ?? [401, 403]),
-          }
-        : undefined,
-    failMode: route?.failMode ?? spec.failMode,
-  };
+export function policyHash(policy: RiskPolicy): string {
+  return createHash('sha256').update(JSON.stringify(policy.spec)).digest('hex').slice(0, 16);
 }
 
 async function compileApiKeys(policy: RiskPolicy, secretsDir: string): Promise<CompiledPolicy['apiKeys']> {
@@ -117,10 +114,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
 
   let routes: RouteTable<CompiledRoute>;
   try {
-    routes = new RouteTable(
-      spec.routes.map((r) => ({ methods: r.methods, path: r.path, value: compileRoute(r, policy) })),
-      compileRoute(undefined, policy),
-    );
+    routes = compileRouteTable(policy);
   } catch (err) {
     throw at('spec.routes', err);
   }
@@ -251,6 +245,11 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
       spec.clientIdentity.forwardedHeader,
     ),
     routes,
+    requestHandling: {
+      pathParameters: spec.requestHandling.pathParameters,
+      dropMethodParameter: !spec.requestHandling.allowOverrides.includes('_method'),
+    },
+    headerRules: headerRulesOf(policy),
     tokens: new TokenVerifier(issuers),
     tokenHeaders: [...new Set(spec.authentication.jwt.map((p) => p.header.toLowerCase()))],
     apiKeys: await compileApiKeys(policy, options.secretsDir ?? '/var/run/riskgate/secrets'),

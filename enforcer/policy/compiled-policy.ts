@@ -10,6 +10,8 @@ import type { ApiKeyStore } from '../identity/api-keys.ts';
 import type { DeviceSettings } from '../identity/device.ts';
 import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
+import type { HeaderRules } from '../proxy/headers.ts';
+import type { PathParameters } from '../routing/request-target.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 import type { BehaviourSignal } from '../signals/behaviour.ts';
 import type { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
@@ -24,6 +26,8 @@ export interface CompiledRoute {
   requiredClaims: readonly { claim: string; values: readonly string[] }[];
   login: { accountField: string; passwordField: string; failureStatuses: ReadonlySet<number> } | undefined;
   failMode: 'open' | 'closed';
+  /** Set when this route refuses the request's method (unlistedMethods: refuse): the Allow header. */
+  allowedMethods: string | undefined;
 }
 
 export interface CompiledActions {
@@ -49,6 +53,14 @@ export interface CompiledPolicy {
   mode: 'enforce' | 'monitor';
   clientIp: ClientIpResolver;
   routes: RouteTable<CompiledRoute>;
+  /** How request targets are read before routing. */
+  requestHandling: {
+    pathParameters: PathParameters;
+    /** Whether a `_method` query parameter is removed before forwarding. */
+    dropMethodParameter: boolean;
+  };
+  /** Which inbound headers never reach the app. */
+  headerRules: HeaderRules;
   tokens: TokenVerifier;
   /** Lower-case header names that may carry a bearer token. */
   tokenHeaders: readonly string[];

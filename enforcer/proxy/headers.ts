@@ -1,7 +1,11 @@
 /**
  * Header rules for a proxy (RFC 9110 §7.6.1): hop-by-hop fields, and any field the Connection
  * header names, stop here. Client-sent x-riskgate-* fields never reach the app: only the
- * enforcer speaks in that namespace.
+ * enforcer speaks in that namespace. Apps do not all compare names the way HTTP does: CGI, WSGI,
+ * Rack and nginx with `underscores_in_headers` read `X_Riskgate_Subject` as `x-riskgate-subject`,
+ * so a name with `_` that reads as one the enforcer sets or trusts — or as another header of the
+ * same request — is dropped too. Method and URL override headers are dropped unless the policy
+ * allows them, so the app acts on the request the enforcer decided on.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -28,11 +32,46 @@ function connectionListed(value: string | string[] | undefined): Set<string> | u
   return names.size > 0 ? names : undefined;
 }
 
+export interface HeaderRules {
+  /** Header names (lower case) that never reach the app: override headers not allowed. */
+  dropped: ReadonlySet<string>;
+  /** Names the enforcer sets or reads to decide; an underscored look-alike is dropped. */
+  guarded: ReadonlySet<string>;
+}
+
+/** Names every policy guards: what the enforcer writes, and what it or the app trusts for the client. */
+export const ALWAYS_GUARDED = [
+  'x-forwarded-for',
+  'forwarded',
+  'x-real-ip',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-client-ip',
+  'authorization',
+  'cookie',
+  'host',
+];
+
+export const NO_HEADER_RULES: HeaderRules = { dropped: new Set(), guarded: new Set(ALWAYS_GUARDED) };
+
+/** An underscored name that reads, with `_` as `-`, as a guarded name or another header sent. */
+function isLookAlike(name: string, incoming: IncomingHttpHeaders, rules: HeaderRules): boolean {
+  const dashed = name.replaceAll('_', '-');
+  return (
+    dashed.startsWith('x-riskgate-') ||
+    rules.guarded.has(dashed) ||
+    rules.dropped.has(dashed) ||
+    incoming[dashed] !== undefined
+  );
+}
+
 /** Headers to send upstream; `extra` (our own x-riskgate-* headers) is added last. */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
   peer: string | undefined,
   extra: Record<string, string>,
+  rules: HeaderRules = NO_HEADER_RULES,
 ): Record<string, string | string[]> {
   const listed = connectionListed(incoming['connection']);
   const out: Record<string, string | string[]> = {};
@@ -41,6 +80,8 @@ export function upstreamRequestHeaders(
     if (value === undefined) continue;
     if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     if (name.charCodeAt(0) === 120 && name.startsWith('x-riskgate-')) continue;
+    if (rules.dropped.has(name)) continue;
+    if (name.indexOf('_') !== -1 && isLookAlike(name, incoming, rules)) continue;
     out[name] = value;
   }
   if (peer !== undefined) {

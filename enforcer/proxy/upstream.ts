@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify';
 import type { Pool as PoolType } from 'undici';
 import { sendProblem } from '../actions/problem.ts';
 import { Pool, request, undiciErrors } from '../net/http-client.ts';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { downstreamResponseHeaders, type HeaderRules, upstreamRequestHeaders } from './headers.ts';
 
 export interface UpstreamOptions {
   url: string;
@@ -56,10 +56,11 @@ export class Upstream {
     pathAndQuery: string,
     extraHeaders: Record<string, string>,
     requestId: string,
+    rules: HeaderRules,
     body?: Buffer,
   ): Promise<ForwardResult> {
     const started = performance.now();
-    const headers = upstreamRequestHeaders(req.headers, req.socket.remoteAddress, extraHeaders);
+    const headers = upstreamRequestHeaders(req.headers, req.socket.remoteAddress, extraHeaders, rules);
     if (body !== undefined) {
       delete headers['transfer-encoding'];
       headers['content-length'] = String(body.length);

@@ -72,3 +72,42 @@ describe('route table on arbitrary paths (property)', () => {
     );
   });
 });
+
+describe('methods a route does not list', () => {
+  // A value's strictness is its length here: the test's stand-in for the policy's order.
+  const stricter = (a: string, b: string) => (b.length > a.length ? b : a);
+  const guarded = new RouteTable(
+    [
+      { methods: ['POST'], path: '/transfer', value: 'transfer', otherMethods: 'transfer-other' },
+      { methods: ['GET'], path: '/orders/:id', value: 'order', otherMethods: undefined },
+      { methods: ['DELETE'], path: '/orders/:orderId', value: 'order-delete', otherMethods: 'refused' },
+      { methods: ['GET'], path: '/files/*', value: 'files' },
+      { methods: ['GET'], path: '/files/admin', value: 'files-admin-rules' },
+    ],
+    'default',
+    stricter,
+  );
+
+  it.each([
+    ['POST', '/transfer', 'transfer'],
+    ['PUT', '/transfer', 'transfer-other'],
+    ['PATCH', '/Transfer/', 'transfer-other'],
+    ['GET', '/transfer', 'transfer-other'],
+    ['HEAD', '/transfer', 'transfer-other'],
+    ['PROPFIND', '/transfer', 'transfer-other'],
+    ['GET', '/orders/1', 'order'],
+    ['HEAD', '/orders/1', 'order'],
+    ['DELETE', '/orders/1', 'order-delete'],
+    // two routes share the template: other methods take the stricter of their variants
+    ['PUT', '/orders/1', 'refused'],
+    ['POST', '/products', 'default'],
+  ])('%s %s → %s', (method, path, expected) => {
+    expect(guarded.match(method, path)).toBe(expected);
+  });
+
+  it('takes the strictest route that any reading of the path matches', () => {
+    expect(guarded.matchStrictest('GET', '/files/admin.json', ['/files/admin'])).toBe('files-admin-rules');
+    expect(guarded.matchStrictest('POST', '/transfer.json', ['/transfer'])).toBe('transfer');
+    expect(guarded.matchStrictest('GET', '/files/a', undefined)).toBe('files');
+  });
+});
