@@ -9,7 +9,9 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY api ./api
 COPY cli ./cli
+COPY contract ./contract
 COPY enforcer ./enforcer
+COPY lib ./lib
 COPY operator ./operator
 # The image's own node runs the compiler: with --ignore-scripts the `node` dev dependency is not
 # set up, and npx would put its placeholder first on PATH.

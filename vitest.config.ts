@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    // *.cp.test.ts need a control plane: vitest.controlplane.config.ts runs them.
-    exclude: ['node_modules/**', '.tmp/**', '**/*.cp.test.ts'],
+    // *.cp.test.ts need a control plane (vitest.controlplane.config.ts); eval/ and demo/ are the
+    // slow tier (vitest.slow.config.ts).
+    exclude: ['node_modules/**', '.tmp/**', '**/*.cp.test.ts', 'eval/**', 'demo/**'],
     // Two cores: component tests start real servers, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,

@@ -8,6 +8,24 @@ import { API_VERSION, GROUP, KIND, PLURAL, riskPolicySpec, riskPolicyStatus, VER
 
 type Json = Record<string, unknown>;
 
+function isPlainObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** `value` with every missing field that has a default filled in (fields' defaults already expanded). */
+function withFieldDefaults(value: Json, properties: Json): Json {
+  const out: Json = { ...value };
+  for (const [name, schema] of Object.entries(properties)) {
+    const field = schema as Json;
+    if (out[name] === undefined && field['default'] !== undefined)
+      out[name] = structuredClone(field['default']);
+    else if (isPlainObject(out[name]) && field['properties']) {
+      out[name] = withFieldDefaults(out[name] as Json, field['properties'] as Json);
+    }
+  }
+  return out;
+}
+
 /** Turns zod's OpenAPI output into what a CRD accepts. */
 function toStructural(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(toStructural);
@@ -34,6 +52,11 @@ function toStructural(node: unknown): unknown {
       continue;
     }
     out[key] = toStructural(value);
+  }
+  // A default written once in zod as `{}` (prefault) is expanded here with its fields' own
+  // defaults: the apiserver checks a default against the schema and its CEL rules as written.
+  if (out['type'] === 'object' && isPlainObject(out['default']) && out['properties']) {
+    out['default'] = withFieldDefaults(out['default'] as Json, out['properties'] as Json);
   }
   // zod marks safe-integer bounds on every int; they add noise, not meaning.
   if (out['minimum'] === Number.MIN_SAFE_INTEGER) delete out['minimum'];

@@ -3,6 +3,7 @@
  * field reference in docs/riskpolicy.md are generated from this file and api/schema/ (`make crds`).
  */
 import { z } from 'zod';
+import { withoutRouteConflicts } from './route-conflicts.ts';
 import { keyedList } from './rule.ts';
 import { actions, allowList, thresholds } from './schema/decisions.ts';
 import { authentication, clientIdentity, labelSelector } from './schema/identity.ts';
@@ -33,24 +34,16 @@ export const riskPolicySpec = z
     defaultSensitivity: sensitivity
       .default('medium')
       .describe('Sensitivity of requests that match no route.'),
-    clientIdentity: clientIdentity.default({ trustedProxies: [], forwardedHeader: 'x-forwarded-for' }),
-    authentication: authentication.default({ jwt: [] }),
-    routes: keyedList(route, 256)
+    clientIdentity: clientIdentity.prefault({}),
+    authentication: authentication.prefault({}),
+    routes: withoutRouteConflicts(keyedList(route, 256))
       .default([])
       .describe('Routes, matched on method and path; the most specific template wins.'),
-    requestHandling: requestHandling.default({ pathParameters: 'strip', allowOverrides: [] }),
-    signals: signals.default({}),
-    thresholds: thresholds.default({ challenge: 40, restrict: 60, deny: 80 }),
-    actions: actions.default({
-      challenge: {
-        kind: 'auto',
-        stepUp: { acrValues: ['mfa'] },
-        proofOfWork: { minDifficulty: 12, maxDifficulty: 20, ttl: '2m' },
-      },
-      restrict: { allowedMethods: ['GET', 'HEAD', 'OPTIONS'], rateLimit: { requests: 30, per: '1m' } },
-      deny: { status: 403 },
-    }),
-    allowList: allowList.default({ cidrs: [], subjects: [] }),
+    requestHandling: requestHandling.prefault({}),
+    signals: signals.prefault({}),
+    thresholds: thresholds.prefault({}),
+    actions: actions.prefault({}),
+    allowList: allowList.prefault({}),
     networkPolicy: z
       .strictObject({
         enabled: z
@@ -60,7 +53,7 @@ export const riskPolicySpec = z
             'Keep a NetworkPolicy that admits traffic to the selected pods only on the enforcer ports, so the app cannot be reached around the enforcer.',
           ),
       })
-      .default({ enabled: true })
+      .prefault({})
       .describe('Bypass protection for the selected pods (operator).'),
   })
   .describe('Desired state of a RiskPolicy.');

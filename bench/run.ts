@@ -6,14 +6,10 @@
  * one JSON line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { asnDatabase, cityDatabase, GeoLookup } from '../enforcer/geo/geo-lookup.ts';
-import { rng } from '../eval/simulation.ts';
-import { samplePlace } from '../eval/world.ts';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
-import { demoToken } from '../test/support/tokens.ts';
 import { spread, zipfPick } from './client-mix.ts';
 import { decisionTimes, redisWait } from './in-process.ts';
 import {
@@ -31,6 +27,7 @@ import {
   stop,
 } from './processes.ts';
 import { writeResults } from './results.ts';
+import { writeWorkload } from './workload.ts';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
 const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -171,36 +168,8 @@ const median = (xs: number[]) => {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'riskgate-bench-'));
   try {
-    // Client pools: addresses from real residential networks, Zipf-weighted at load time.
-    const random = rng(7);
-    const geo = new GeoLookup(cityDatabase(undefined, '.'), asnDatabase(undefined, '.'), []);
-    const ips = Array.from({ length: SMOKE ? 500 : 5000 }, () => samplePlace(geo, random, 'residential').ip);
-    const tokens = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => demoToken({ sub: `bench-user-${i}` }, { expiresIn: '2h' })),
-    );
-    const bad = Array.from({ length: 250 }, (_, i) => `203.0.113.${i + 1}`);
-    const files = {
-      RG_IPS: join(dir, 'ips.txt'),
-      RG_TOKENS: join(dir, 'tokens.txt'),
-      RG_BAD: join(dir, 'bad.txt'),
-    };
-    writeFileSync(files.RG_IPS, ips.join('\n'));
-    writeFileSync(files.RG_TOKENS, tokens.join('\n'));
-    writeFileSync(files.RG_BAD, bad.join('\n'));
+    const { ips, tokens, bad, files, policy } = await writeWorkload(dir, SMOKE ? 500 : 5000);
     const vegeta = vegetaBinary();
-
-    // A 100k-entry feed that holds the attack range and none of the clients.
-    const feed = ['203.0.113.0/24'];
-    const clientSet = new Set(ips.map((ip) => ip.split('.').slice(0, 3).join('.')));
-    while (feed.length < 100_000) {
-      const prefix = `${1 + Math.floor(random() * 222)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`;
-      if (!clientSet.has(prefix)) feed.push(`${prefix}.0/24`);
-    }
-    writeFileSync(join(dir, 'feed.txt'), `${feed.join('\n')}\n`);
-    cpSync(join(ROOT, 'examples/keys'), join(dir, 'keys'), { recursive: true });
-    const template = readFileSync(join(ROOT, 'bench/policy.yaml'), 'utf8');
-    for (const mode of ['monitor', 'enforce'])
-      writeFileSync(join(dir, `${mode}.yaml`), template.replace('MODE', mode));
 
     const redis = await startRedisServer();
     const ports = await Promise.all(Array.from({ length: 12 }, () => freePort()));
@@ -225,19 +194,19 @@ async function main() {
         listen: monPort!,
         admin: monAdmin!,
         upstream: upstreamUrl,
-        policy: join(dir, 'monitor.yaml'),
+        policy: policy('monitor'),
       }),
       enforce: await startEnforcerIn(ROOT, {
         listen: enfPort!,
         admin: enfAdmin!,
         upstream: upstreamUrl,
-        policy: join(dir, 'enforce.yaml'),
+        policy: policy('enforce'),
       }),
       enforceRedis: await startEnforcerIn(ROOT, {
         listen: redisEnfPort!,
         admin: redisEnfAdmin!,
         upstream: upstreamUrl,
-        policy: join(dir, 'enforce.yaml'),
+        policy: policy('enforce'),
         redis: redis.url,
       }),
     });
@@ -314,7 +283,7 @@ async function main() {
         (err: Error) => console.error(`enforcer metrics not read: ${err.message}`),
       );
     }
-    const decision = await decisionTimes(join(dir, 'enforce.yaml'), ips, tokens, SMOKE ? 2000 : 30_000);
+    const decision = await decisionTimes(policy('enforce'), ips, tokens, SMOKE ? 2000 : 30_000);
     const redisRead = await redisWait(redis.url, SMOKE ? 500 : 5000);
     await (redis as unknown as { destroy(): Promise<void> }).destroy();
 

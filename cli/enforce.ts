@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ADMIN_PORT, ENV, SECRETS_DIR, TRAFFIC_PORT } from '../contract/sidecar.ts';
 import { EnforcerStartError, startEnforcer } from '../enforcer/enforcer.ts';
 import { parseHostPort } from './host-port.ts';
 
@@ -13,19 +14,21 @@ keeps running.
 Options:
   --policy FILE|DIR        the RiskPolicy (required)
   --upstream URL           the app, e.g. http://127.0.0.1:8080 (required)
-  --listen HOST:PORT       traffic listener (default 0.0.0.0:15080)
-  --admin HOST:PORT        admin listener: /metrics /healthz /readyz /config (default 0.0.0.0:15090)
+  --listen HOST:PORT       traffic listener (default 0.0.0.0:${TRAFFIC_PORT})
+  --admin HOST:PORT        admin listener: /metrics /healthz /readyz /config (default 0.0.0.0:${ADMIN_PORT})
   --redis URL              shared state in Redis (redis://[:password@]host:port/db); without it
                            state is kept in memory, bounded, per process
   --redis-timeout-ms MS    longest wait for Redis before local state decides (default 50)
-  --secrets-dir DIR        where referenced Secrets are mounted (default /var/run/riskgate/secrets)
+  --secrets-dir DIR        where referenced Secrets are mounted (default ${SECRETS_DIR})
   --log-allow-sample RATE  fraction of allow decisions logged, 0..1 (default 1)
   -h, --help               show this help
 
 Environment:
-  RISKGATE_POW_KEY_FILE    file with the proof-of-work key shared by a service's enforcers
-  RISKGATE_LOG_LEVEL       pino level (default info)
-  REDIS_PASSWORD           Redis password, when the --redis URL has none (keeps it out of ps)
+  ${ENV.powKeyFile}    file with the proof-of-work key shared by a service's enforcers
+  ${ENV.logLevel}       pino level (default info)
+  ${ENV.redisPassword}           Redis password, when the --redis URL has none (keeps it out of ps)
+  ${ENV.podName}, ${ENV.podNamespace}  set by the injector: the enforcer takes pushed configs and
+                           reports the config it runs (with --redis)
 `;
 
 export async function runEnforce(args: string[]): Promise<number> {
@@ -36,8 +39,8 @@ export async function runEnforce(args: string[]): Promise<number> {
       options: {
         policy: { type: 'string' },
         upstream: { type: 'string' },
-        listen: { type: 'string', default: '0.0.0.0:15080' },
-        admin: { type: 'string', default: '0.0.0.0:15090' },
+        listen: { type: 'string', default: `0.0.0.0:${TRAFFIC_PORT}` },
+        admin: { type: 'string', default: `0.0.0.0:${ADMIN_PORT}` },
         redis: { type: 'string' },
         'redis-timeout-ms': { type: 'string', default: '50' },
         'secrets-dir': { type: 'string' },
@@ -64,7 +67,8 @@ export async function runEnforce(args: string[]): Promise<number> {
     try {
       const u = new URL(values['redis']);
       if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('scheme');
-      if (!u.password && process.env['REDIS_PASSWORD']) u.password = process.env['REDIS_PASSWORD'];
+      const password = process.env[ENV.redisPassword];
+      if (!u.password && password) u.password = password;
       redisUrl = u.toString();
     } catch {
       return usage('--redis must be a redis:// or rediss:// URL');
@@ -89,7 +93,9 @@ export async function runEnforce(args: string[]): Promise<number> {
   } catch (err) {
     return usage((err as Error).message);
   }
-  const keyFile = process.env['RISKGATE_POW_KEY_FILE'];
+  const keyFile = process.env[ENV.powKeyFile];
+  const podName = process.env[ENV.podName];
+  const podNamespace = process.env[ENV.podNamespace];
 
   try {
     const enforcer = await startEnforcer({
@@ -100,7 +106,8 @@ export async function runEnforce(args: string[]): Promise<number> {
       logAllowSample: sample,
       redisTimeoutMs,
       ...(redisUrl ? { redisUrl } : {}),
-      ...(typeof values['secrets-dir'] === 'string' ? { secretsDir: values['secrets-dir'] } : {}),
+      secretsDir: typeof values['secrets-dir'] === 'string' ? values['secrets-dir'] : SECRETS_DIR,
+      ...(podName && podNamespace ? { pod: { name: podName, namespace: podNamespace } } : {}),
       ...(keyFile ? { powKey: readFileSync(keyFile) } : {}),
     });
     process.stderr.write(

@@ -479,7 +479,9 @@ describe('observability', () => {
     expect(metrics.text).toMatch(
       /riskgate_decisions_total\{policy="component",route="default",decision="deny",mode="enforce"\} [1-9]/,
     );
-    expect(metrics.text).toMatch(/riskgate_signal_hits_total\{signal="ip",reason="ip.reputation"\} [1-9]/);
+    expect(metrics.text).toMatch(
+      /riskgate_signal_hits_total\{signal="ipReputation",reason="ip.reputation"\} [1-9]/,
+    );
     expect(metrics.text).toMatch(/riskgate_feed_entries\{feed="botnet"\} 2/);
     expect(metrics.text).toContain('riskgate_decision_duration_seconds_bucket');
     const config = (await send('/config', { base: enforcer.adminUrl })).json();

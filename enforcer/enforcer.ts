@@ -1,9 +1,12 @@
 /**
- * Starts an enforcer: loads and watches the policy, then opens the traffic and admin listeners.
- * Used by `riskgate enforce`, the tests and the benchmark alike.
+ * Starts an enforcer as a few components — the app's connection pool, the decision log, the
+ * shared state (with Redis), the policy, the config channel, the traffic and admin listeners —
+ * started in that order and stopped in reverse. Used by `riskgate enforce`, the tests and the
+ * benchmark alike.
  */
 
-import type { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { type Component, startAll } from '../lib/components.ts';
 import { ProofOfWork } from './actions/proof-of-work.ts';
 import { createAdminServer } from './admin/admin-server.ts';
 import { LoginAttemptReader } from './context/login-attempt.ts';
@@ -12,6 +15,7 @@ import { EnforcerMetrics } from './observability/metrics.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
 import { Upstream } from './proxy/upstream.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
+import type { Pod, SharedState } from './state/shared-state.ts';
 import type { StateStore } from './state/state-store.ts';
 import { createTrafficServer } from './traffic-server.ts';
 
@@ -40,6 +44,8 @@ export interface EnforcerOptions {
   redisUrl?: string;
   /** How long a request may wait for Redis before local state decides (ms). */
   redisTimeoutMs?: number;
+  /** The pod this enforcer runs in (set by the injector's environment): enables the config channel. */
+  pod?: Pod;
   /**
    * The enforcer's sense of time (epoch ms). Only the evaluation harness replaces it, to play
    * days of traffic in a minute; never exposed on the command line.
@@ -65,65 +71,42 @@ function urlOf(address: string | { address: string; port: number } | null): stri
   return `http://${host}:${address.port}`;
 }
 
+/** The policy, loaded before anything listens: an enforcer without a valid policy does not start. */
+function policyComponent(holder: PolicyHolder, watchIntervalMs: number): Component {
+  return {
+    name: 'policy',
+    async start() {
+      const first = await holder.reload();
+      if (!first.ok) throw new EnforcerStartError(first.error ?? 'policy invalid');
+      holder.watch(watchIntervalMs);
+    },
+    stop: () => holder.stop(),
+  };
+}
+
+function listener(name: string, server: FastifyInstance, at: HostPort): Component {
+  return {
+    name,
+    start: async () => {
+      await server.listen({ host: at.host, port: at.port });
+    },
+    stop: () => server.close(),
+  };
+}
+
 export async function startEnforcer(options: EnforcerOptions): Promise<RunningEnforcer> {
   const logger = createLogger(options.logLevel);
   const metrics = new EnforcerMetrics();
-  // In a pod with Redis, URL feeds come from the operator's shared copy (fetched once per cluster).
-  // Redis is loaded only when used: a standalone enforcer does not carry its client in memory.
-  const redisModules = options.redisUrl
-    ? await Promise.all([
-        import('ioredis'),
-        import('./feeds/shared-feeds.ts'),
-        import('./policy/config-channel.ts'),
-        import('./state/redis-store.ts'),
-      ])
-    : undefined;
-  let feedClient: Redis | undefined;
-  if (redisModules && options.redisUrl && process.env['POD_NAMESPACE']) {
-    feedClient = new redisModules[0].Redis(options.redisUrl, {
-      maxRetriesPerRequest: 1,
-      commandTimeout: 2000,
-      retryStrategy: (n) => Math.min(100 * n, 2000),
-    });
-    feedClient.on('error', () => {});
-  }
-  const holder = new PolicyHolder(
-    options.policyPath,
-    options.secretsDir,
-    feedClient && redisModules ? { sharedFeeds: redisModules[1].redisSharedFeeds(feedClient) } : {},
-  );
-  holder.on('reload', (result) => {
-    metrics.reloads.inc({ result: result.ok ? 'applied' : 'rejected' });
-    if (result.ok && holder.current) {
-      metrics.trackPolicy(holder.current);
-      logger.info({ policy: holder.current.name, hash: result.hash }, 'policy applied');
-    } else {
-      logger.error({ error: result.error }, 'policy rejected; the last good policy keeps running');
-    }
-  });
-  const first = await holder.reload();
-  if (!first.ok) {
-    feedClient?.disconnect();
-    throw new EnforcerStartError(first.error ?? 'policy invalid');
-  }
-  holder.watch(options.watchIntervalMs ?? 1000);
-
-  const upstream = new Upstream({
-    url: options.upstream,
-    ...(options.upstreamHeadersTimeoutMs ? { headersTimeoutMs: options.upstreamHeadersTimeoutMs } : {}),
-  });
-  const log = new DecisionLog(logger, options.logAllowSample ?? 1);
   const local = new MemoryStateStore();
-  let unsubscribe: (() => void) | undefined;
-  const scopeOf = () => `${holder.current?.namespace ?? 'default'}/${holder.current?.name ?? 'policy'}`;
-  let state: StateStore = local;
-  if (options.redisUrl && redisModules) {
-    const { configChannel, subscribeToConfig } = redisModules[2];
+  // Redis is loaded only when used: a standalone enforcer does not carry its client in memory.
+  let shared: SharedState | undefined;
+  if (options.redisUrl) {
+    const { SharedState } = await import('./state/shared-state.ts');
     let lastLogged = 0;
-    const redis = new redisModules[3].RedisStateStore({
+    shared = new SharedState({
       url: options.redisUrl,
-      scope: scopeOf(),
       local,
+      pod: options.pod,
       ...(options.redisTimeoutMs ? { commandTimeoutMs: options.redisTimeoutMs } : {}),
       onError: (err) => {
         // Once a minute at most: an outage must not flood the log.
@@ -133,32 +116,28 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
         }
       },
     });
-    holder.on('reload', (result) => {
-      if (result.ok) redis.setScope(scopeOf());
-    });
-    metrics.trackRedis(redis);
-    state = redis;
-    // In a pod: take pushed configs at once, and report the running config so the operator
-    // can count enforcers up to date.
-    if (process.env['POD_NAMESPACE'] && holder.current) {
-      const channel = configChannel(
-        holder.current.namespace ?? process.env['POD_NAMESPACE'],
-        holder.current.name,
-      );
-      unsubscribe = subscribeToConfig(options.redisUrl, channel, (text) => {
-        void holder.applyText(text);
-      });
-    }
-    const pod = process.env['POD_NAME'];
-    if (pod) {
-      const report = () => {
-        if (holder.current) redis.reportConfig(pod, holder.current.hash);
-      };
-      setTimeout(report, 1000).unref();
-      setInterval(report, 10_000).unref();
-      holder.on('reload', report);
-    }
+    metrics.trackRedis(shared.store);
   }
+  // In a pod with Redis, URL feeds come from the operator's shared copy (fetched once per cluster).
+  const sharedFeeds = shared?.sharedFeeds();
+  const holder = new PolicyHolder(options.policyPath, options.secretsDir, sharedFeeds ? { sharedFeeds } : {});
+  holder.on('reload', (result) => {
+    metrics.reloads.inc({ result: result.ok ? 'applied' : 'rejected' });
+    if (result.ok && holder.current) {
+      metrics.trackPolicy(holder.current);
+      logger.info({ policy: holder.current.name, hash: result.hash }, 'policy applied');
+    } else {
+      logger.error({ error: result.error }, 'policy rejected; the last good policy keeps running');
+    }
+  });
+  shared?.follow(holder);
+  const state: StateStore = shared?.store ?? local;
+
+  const upstream = new Upstream({
+    url: options.upstream,
+    ...(options.upstreamHeadersTimeoutMs ? { headersTimeoutMs: options.upstreamHeadersTimeoutMs } : {}),
+  });
+  const log = new DecisionLog(logger, options.logAllowSample ?? 1);
   const traffic = createTrafficServer(
     {
       policy: () => holder.current,
@@ -177,22 +156,22 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
     },
   );
   const admin = createAdminServer(holder, metrics);
-  await traffic.listen({ host: options.listen.host, port: options.listen.port });
-  await admin.listen({ host: options.admin.host, port: options.admin.port });
+
+  const started = await startAll([
+    { name: 'upstream', start: () => {}, stop: () => upstream.close() },
+    { name: 'decision-log', start: () => {}, stop: () => log.flush() },
+    ...(shared ? [shared] : []),
+    policyComponent(holder, options.watchIntervalMs ?? 1000),
+    ...(shared ? [{ name: 'config-channel', start: () => shared.subscribe(), stop: () => {} }] : []),
+    listener('traffic', traffic, options.listen),
+    listener('admin', admin, options.admin),
+  ]);
 
   return {
     trafficUrl: urlOf(traffic.server.address()),
     adminUrl: urlOf(admin.server.address()),
     holder,
     metrics,
-    async close() {
-      holder.stop();
-      await Promise.all([traffic.close(), admin.close()]);
-      await upstream.close();
-      unsubscribe?.();
-      feedClient?.disconnect();
-      await state.close();
-      log.flush();
-    },
+    close: () => started.stop(),
   };
 }

@@ -6,21 +6,23 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ProblemCode } from './actions/problem.ts';
 import { difficultyFor, POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
 import { stepUpSatisfied } from './actions/step-up.ts';
-import type { SubjectProfile } from './behaviour/profile.ts';
 import { type ClientAddress, ForwardedHeaderError } from './context/client-ip.ts';
 import { type Identified, identify, unmetRequirement } from './context/identify.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { ANONYMOUS, type RequestContext } from './context/request-context.ts';
+import { type DeviceContext, identifyDevice, NO_DEVICE } from './credentials/device.ts';
 import { type Decision, decide, scoreOf } from './decision/decide.ts';
 import { type ClientLocation, UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
-import { type DeviceContext, identifyDevice, NO_DEVICE } from './identity/device.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
 import { withoutMethodParameter } from './routing/method-override.ts';
 import { parseRequestTarget, type RequestTarget, RequestTargetError } from './routing/request-target.ts';
 import type { Contribution } from './signals/signal.ts';
-import type { StateSnapshot, StateStore } from './state/state-store.ts';
+import { StatePlan, type StateView } from './state/slots.ts';
+import type { StateStore } from './state/state-store.ts';
 
 export const MAX_URL_LENGTH = 8192;
+
+const NO_SLOTS: readonly unknown[] = Object.freeze([]);
 
 export interface RequestInput {
   requestId: string;
@@ -61,8 +63,8 @@ export interface Scored {
   shadowReasons: string[];
   /** Shared state was unavailable and local state decided (failMode open). */
   degraded: boolean;
-  /** The subject's behaviour profile as read, to learn from once the app has answered. */
-  profile: SubjectProfile | undefined;
+  /** What each signal's scoring handed on to its learning, by signal index. */
+  memos: readonly unknown[];
   body: Buffer | undefined;
 }
 
@@ -159,7 +161,6 @@ export function evaluate(
     userAgent: typeof userAgent === 'string' ? userAgent : '',
     login: undefined,
     now: input.now,
-    features: undefined,
   };
   const run: Run = { policy, input, deps, ctx, shadowReasons: [], body: undefined };
   if (route.allowedMethods !== undefined) run.shadowReasons.push('request.method_not_allowed');
@@ -240,7 +241,7 @@ function withDevice(run: Run): Evaluation | Promise<Evaluation> {
   return device instanceof Promise ? device.then((d) => withState(run, d)) : withState(run, device);
 }
 
-/** One read of everything the signals need: at most one round trip to shared state. */
+/** One read of everything the signals plan: at most one round trip to shared state. */
 function withState(run: Run, device: DeviceContext): Evaluation | Promise<Evaluation> {
   const { policy, ctx } = run;
   ctx.device = device;
@@ -250,27 +251,38 @@ function withState(run: Run, device: DeviceContext): Evaluation | Promise<Evalua
   const allowListed =
     policy.allowCidrs.has(ctx.client.family, ctx.client.words) ||
     (ctx.subject.id !== undefined && policy.allowSubjects.has(ctx.subject.id));
-  if (allowListed) return decideWith(run, undefined);
-  const route = ctx.route;
-  const snapshot = run.deps.state.read(ctx, {
-    loginWindowMs: route.login ? policy.credentialStuffing?.settings.windowMs : undefined,
-    lastSeen: policy.tracksVelocity && ctx.riskSubject !== undefined,
-    device: ctx.riskSubject !== undefined ? device.id : undefined,
-    profile: policy.behaviour !== undefined && ctx.riskSubject !== undefined,
-  });
-  return snapshot instanceof Promise ? snapshot.then((s) => decideWith(run, s)) : decideWith(run, snapshot);
+  if (allowListed) return decideWith(run, undefined, undefined);
+  const signals = policy.signals;
+  const plan = new StatePlan();
+  // Most requests plan nothing (no subject, not a login): no array for them.
+  const planners = policy.planners;
+  let slots: unknown[] | undefined;
+  for (let p = 0; p < planners.length; p++) {
+    const i = planners[p]!;
+    const planned = signals[i]!.plan!(ctx, plan);
+    if (planned === undefined) continue;
+    slots ??= new Array(signals.length);
+    slots[i] = planned;
+  }
+  const view = run.deps.state.read(plan, ctx.now);
+  return view instanceof Promise ? view.then((v) => decideWith(run, v, slots)) : decideWith(run, view, slots);
 }
 
-/** Signals, score, decision; `snapshot` is undefined for an allow-listed request. */
-function decideWith(run: Run, snapshot: StateSnapshot | undefined): Evaluation {
+/** Signals, score, decision; `view` is undefined for an allow-listed request. */
+function decideWith(
+  run: Run,
+  view: StateView | undefined,
+  slots: readonly unknown[] | undefined,
+): Evaluation {
   const { policy, input, deps, ctx } = run;
   const route = ctx.route;
   const subject = ctx.subject;
-  const allowListed = snapshot === undefined;
+  const allowListed = view === undefined;
   const contributions: Contribution[] = [];
+  let memos: readonly unknown[] = NO_SLOTS;
   let degraded = false;
-  if (snapshot !== undefined) {
-    if (snapshot.degraded) {
+  if (view !== undefined) {
+    if (view.degraded) {
       degraded = true;
       if (route.failMode === 'closed' && policy.mode !== 'monitor') {
         return refusal('RG_ERR_STATE_UNAVAILABLE', 'state.unavailable', route, ctx.client.ip, {
@@ -278,7 +290,15 @@ function decideWith(run: Run, snapshot: StateSnapshot | undefined): Evaluation {
         });
       }
     }
-    for (const signal of policy.signals) signal.evaluate(ctx, snapshot, contributions);
+    const signals = policy.signals;
+    let learned: unknown[] | undefined;
+    for (let i = 0; i < signals.length; i++) {
+      const memo = signals[i]!.score(ctx, view, slots?.[i], contributions);
+      if (memo === undefined) continue;
+      learned ??= new Array(signals.length);
+      learned[i] = memo;
+    }
+    if (learned !== undefined) memos = learned;
   }
   const score = scoreOf(contributions);
   const decision: Decision = allowListed ? 'allow' : decide(score, route.thresholds);
@@ -326,7 +346,7 @@ function decideWith(run: Run, snapshot: StateSnapshot | undefined): Evaluation {
     powDifficulty,
     shadowReasons: run.shadowReasons,
     degraded,
-    profile: snapshot?.profile,
+    memos,
     body: run.body,
   };
 }

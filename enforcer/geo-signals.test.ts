@@ -82,7 +82,9 @@ describe('geo signals', () => {
   it('counts reasons in metrics', async () => {
     const res = await request(`${enforcer.adminUrl}/metrics`);
     const text = await res.body.text();
-    expect(text).toMatch(/riskgate_signal_hits_total\{signal="geo",reason="geo.impossible_travel"\} [1-9]/);
-    expect(text).toMatch(/riskgate_signal_hits_total\{signal="geo",reason="geo.country_denied"\} 1/);
+    expect(text).toMatch(
+      /riskgate_signal_hits_total\{signal="geoVelocity",reason="geo.impossible_travel"\} [1-9]/,
+    );
+    expect(text).toMatch(/riskgate_signal_hits_total\{signal="geoip",reason="geo.country_denied"\} 1/);
   });
 });

@@ -1,13 +1,19 @@
 /**
- * `make crds`: writes the CRD and the field reference generated from api/. With --check it
- * writes nothing and fails when the committed files differ from what the schema generates.
+ * `make crds`: writes the CRD and the field reference generated from api/, and the reason-code
+ * tables of docs/signals.md generated from the enforcer's registry. With --check it writes
+ * nothing and fails when the committed files differ from what their sources generate.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { generatedFiles } from '../api/generated-files.ts';
+import { withReasonTables } from '../enforcer/reasons.ts';
 
 const check = process.argv.includes('--check');
 let drift = 0;
-for (const [path, content] of Object.entries(generatedFiles())) {
+const files = {
+  ...generatedFiles(),
+  'docs/signals.md': withReasonTables(readFileSync('docs/signals.md', 'utf8')),
+};
+for (const [path, content] of Object.entries(files)) {
   if (check) {
     let current = '';
     try {

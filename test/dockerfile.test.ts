@@ -53,4 +53,10 @@ describe('Dockerfile', () => {
     expect(finalCopies.at(-1)).toMatch(/^COPY --from=runtime .* \/app \/app$/);
     expect(stages).toEqual(['compile', 'runtime', undefined]);
   });
+
+  it('copies every source folder the build compiles into the compile stage', () => {
+    const include: string[] = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')).include;
+    const copied = lines.filter((l) => /^COPY \w+ \.\/\w+$/.test(l)).map((l) => l.split(' ')[1]);
+    expect(copied.sort()).toEqual([...include].sort());
+  });
 });

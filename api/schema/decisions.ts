@@ -42,7 +42,7 @@ export const actions = z
               .optional()
               .describe('Seconds since authentication (RFC 9470).'),
           })
-          .default({ acrValues: ['mfa'] }),
+          .prefault({}),
         proofOfWork: z
           .strictObject({
             minDifficulty: z
@@ -61,13 +61,9 @@ export const actions = z
               .describe('Leading zero bits at score 100.'),
             ttl: duration('2m').describe('How long a solved challenge is valid.'),
           })
-          .default({ minDifficulty: 12, maxDifficulty: 20, ttl: '2m' }),
+          .prefault({}),
       })
-      .default({
-        kind: 'auto',
-        stepUp: { acrValues: ['mfa'] },
-        proofOfWork: { minDifficulty: 12, maxDifficulty: 20, ttl: '2m' },
-      }),
+      .prefault({}),
     restrict: z
       .strictObject({
         allowedMethods: z.array(httpMethod).min(1).max(7).default(['GET', 'HEAD', 'OPTIONS']),
@@ -76,15 +72,15 @@ export const actions = z
             requests: z.number().int().min(1).max(1000000).default(30),
             per: duration('1m'),
           })
-          .default({ requests: 30, per: '1m' }),
+          .prefault({}),
       })
-      .default({ allowedMethods: ['GET', 'HEAD', 'OPTIONS'], rateLimit: { requests: 30, per: '1m' } }),
+      .prefault({}),
     deny: z
       .strictObject({
         status: z.literal([403, 404, 429]).default(403).describe('Status of a denial. Default 403.'),
         retryAfterSeconds: z.number().int().min(0).max(86400).optional(),
       })
-      .default({ status: 403 }),
+      .prefault({}),
   })
   .describe('What each decision does to the request.');
 

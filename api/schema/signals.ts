@@ -137,7 +137,7 @@ export const signals = z
                 algorithms: z.array(algorithm).min(1).max(9).default(['RS256', 'ES256', 'EdDSA']),
                 requiredClaims: z
                   .record(z.string().max(128), z.string().max(256))
-                  .default({})
+                  .prefault({})
                   .describe(
                     'Claims the posture token must carry, compared as strings, e.g. compliant: "true".',
                   ),
@@ -178,14 +178,7 @@ export const signals = z
             global: z.number().int().min(1).max(10000000).default(500),
             distinctAccountsPerIp: z.number().int().min(1).max(1000000).default(5),
           })
-          .default({
-            perIp: 10,
-            perAsn: 50,
-            perAccount: 5,
-            perCredential: 3,
-            global: 500,
-            distinctAccountsPerIp: 5,
-          })
+          .prefault({})
           .describe('Failures in the window at which each view reaches full weight.'),
       })
       .optional()

@@ -4,7 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProblemCode } from '../actions/problem.ts';
-import type { TokenResult } from '../identity/token-verifier.ts';
+import type { TokenResult } from '../credentials/token-verifier.ts';
 import type { CompiledPolicy } from '../policy/compiled-policy.ts';
 import { ANONYMOUS, type Subject } from './request-context.ts';
 

@@ -3,10 +3,9 @@
  * signal, the decision and the decision log.
  */
 import type { JWTPayload } from 'jose';
-import type { Feature } from '../behaviour/profile.ts';
+import type { DeviceContext } from '../credentials/device.ts';
 import type { ClientLocation } from '../geo/geo-lookup.ts';
-import type { DeviceContext } from '../identity/device.ts';
-import type { CompiledRoute } from '../policy/compiled-policy.ts';
+import type { CompiledRoute } from '../routing/route.ts';
 import type { ClientAddress } from './client-ip.ts';
 
 export interface Subject {
@@ -52,6 +51,4 @@ export interface RequestContext {
   login: LoginAttempt | undefined;
   /** Epoch ms at arrival. */
   now: number;
-  /** The behaviour features of this request, computed once by featuresOf and reused to learn. */
-  features?: Record<Feature, string>;
 }

@@ -4,6 +4,7 @@
  * path. A failed refresh keeps the last good list and marks the feed stale.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { FEED_FETCH_TIMEOUT_MS, FEED_MAX_BYTES, FEED_USER_AGENT } from '../../contract/shared-feed.ts';
 import { Agent, request } from '../net/http-client.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
 import { type FeedFormat, parseFeed } from './feed-format.ts';
@@ -40,9 +41,6 @@ export interface FeedStatus {
   stale: boolean;
 }
 
-const MAX_FEED_BYTES = 64 * 1024 * 1024;
-const FETCH_TIMEOUT_MS = 30_000;
-
 /** Connections to feed servers, shared by every feed; made when the first URL feed is fetched. */
 let feedAgent: InstanceType<typeof Agent> | undefined;
 
@@ -58,17 +56,11 @@ export class FeedSource {
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private readonly onChange: (source: FeedSource) => void;
-  private readonly onText: ((text: string) => void) | undefined;
   private sharedVersion: string | undefined;
 
-  constructor(
-    spec: FeedSpec,
-    onChange: (source: FeedSource) => void = () => {},
-    onText?: (text: string) => void,
-  ) {
+  constructor(spec: FeedSpec, onChange: (source: FeedSource) => void = () => {}) {
     this.spec = spec;
     this.onChange = onChange;
-    this.onText = onText;
   }
 
   status(now = Date.now()): FeedStatus {
@@ -122,7 +114,6 @@ export class FeedSource {
           this.entries = parsed.entries;
           // Validators only after a good parse: a cached garbage response must not pin us.
           loaded.commit();
-          this.onText?.(loaded.text);
           this.onChange(this);
         }
         this.loadedAt = Date.now();
@@ -142,7 +133,7 @@ export class FeedSource {
     if (this.spec.file) {
       const info = await stat(this.spec.file);
       if (info.mtimeMs === this.fileMtime && this.loadedAt > 0) return undefined;
-      if (info.size > MAX_FEED_BYTES) throw new Error(`feed file larger than ${MAX_FEED_BYTES} bytes`);
+      if (info.size > FEED_MAX_BYTES) throw new Error(`feed file larger than ${FEED_MAX_BYTES} bytes`);
       const text = await readFile(this.spec.file, 'utf8');
       return {
         text,
@@ -163,7 +154,7 @@ export class FeedSource {
         };
       }
     }
-    const headers: Record<string, string> = { 'user-agent': 'riskgate-feed/1' };
+    const headers: Record<string, string> = { 'user-agent': FEED_USER_AGENT };
     if (this.etag) headers['if-none-match'] = this.etag;
     if (this.lastModified) headers['if-modified-since'] = this.lastModified;
     const url = new URL(this.spec.url!);
@@ -173,8 +164,8 @@ export class FeedSource {
       path: url.pathname + url.search,
       method: 'GET',
       headers,
-      headersTimeout: this.spec.timeoutMs ?? FETCH_TIMEOUT_MS,
-      bodyTimeout: this.spec.timeoutMs ?? FETCH_TIMEOUT_MS,
+      headersTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
+      bodyTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
     });
     if (res.statusCode === 304) {
       await res.body.dump();
@@ -188,9 +179,9 @@ export class FeedSource {
     let size = 0;
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
-      if (size > MAX_FEED_BYTES) {
+      if (size > FEED_MAX_BYTES) {
         res.body.destroy();
-        throw new Error(`feed larger than ${MAX_FEED_BYTES} bytes`);
+        throw new Error(`feed larger than ${FEED_MAX_BYTES} bytes`);
       }
       chunks.push(chunk as Buffer);
     }

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { CompiledPolicy, CompiledRoute } from '../policy/compiled-policy.ts';
+import { signalOfReason } from '../reasons.ts';
 import type { RedisStateStore } from '../state/redis-store.ts';
 import { collectProcessMetrics } from './process-metrics.ts';
 import {
@@ -185,7 +186,7 @@ export class EnforcerMetrics {
   countSignal(reason: string): void {
     let child = this.bySignal.get(reason);
     if (child === undefined) {
-      child = this.signalHits.labels(reason.slice(0, reason.indexOf('.')), reason);
+      child = this.signalHits.labels(signalOfReason(reason), reason);
       this.bySignal.set(reason, child);
     }
     child.inc();

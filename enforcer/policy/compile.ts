@@ -3,29 +3,25 @@
  * are read, feeds loaded, routes and ranges built. A policy that fails to compile never
  * replaces the running one.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../api/duration.ts';
 import type { RiskPolicy } from '../../api/riskpolicy.ts';
 import { OVERRIDES } from '../../api/schema/routes.ts';
+import { policyHash } from '../../contract/policy-hash.ts';
+import { SECRETS_DIR } from '../../contract/sidecar.ts';
 import { ClientIpResolver } from '../context/client-ip.ts';
-import { FeedSource, type SharedFeeds } from '../feeds/feed-source.ts';
+import { type ApiKeyEntry, ApiKeyStore, parseApiKeyLines } from '../credentials/api-keys.ts';
+import { compileDeviceIdentity, type DeviceSettings } from '../credentials/device.ts';
+import { buildKeyLookup } from '../credentials/key-source.ts';
+import { type TokenIssuer, TokenVerifier } from '../credentials/token-verifier.ts';
+import type { FeedSource, SharedFeeds } from '../feeds/feed-source.ts';
 import { asnDatabase, cityDatabase, GeoLookup } from '../geo/geo-lookup.ts';
-import { type ApiKeyEntry, ApiKeyStore, parseApiKeyLines } from '../identity/api-keys.ts';
-import type { DeviceSettings } from '../identity/device.ts';
-import { buildKeyLookup } from '../identity/key-source.ts';
-import { type TokenIssuer, TokenVerifier } from '../identity/token-verifier.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
 import { ALWAYS_GUARDED, type HeaderRules } from '../proxy/headers.ts';
 import type { RouteTable } from '../routing/route-table.ts';
-import { BehaviourSignal } from '../signals/behaviour.ts';
-import { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
-import { DeviceSignal } from '../signals/device.ts';
-import { GeoVelocitySignal } from '../signals/geo-velocity.ts';
-import { GeoIpSignal } from '../signals/geoip.ts';
-import { IpReputationSignal } from '../signals/ip-reputation.ts';
-import type { Signal } from '../signals/signal.ts';
+import { SIGNALS } from '../signals/index.ts';
+import type { CompiledSignal } from '../signals/signal.ts';
 import { compileRouteTable } from './compile-routes.ts';
 import type { CompiledPolicy, CompiledRoute } from './compiled-policy.ts';
 
@@ -61,10 +57,6 @@ function headerRulesOf(policy: RiskPolicy): HeaderRules {
     dropped: new Set(OVERRIDES.filter((o) => o !== '_method' && !allowed.has(o))),
     guarded,
   };
-}
-
-export function policyHash(policy: RiskPolicy): string {
-  return createHash('sha256').update(JSON.stringify(policy.spec)).digest('hex').slice(0, 16);
 }
 
 async function compileApiKeys(policy: RiskPolicy, secretsDir: string): Promise<CompiledPolicy['apiKeys']> {
@@ -119,40 +111,11 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     throw at('spec.routes', err);
   }
 
-  const previousFeeds = new Map((options.previous?.feeds ?? []).map((f) => [f.spec.name, f]));
-  const feeds: FeedSource[] = [];
-  const signals: Signal[] = [];
-  const reputation = spec.signals.ipReputation;
-  if (reputation) {
-    for (const f of reputation.feeds) {
-      const source = new FeedSource(
-        {
-          name: f.name,
-          url: f.url,
-          file: f.file === undefined ? undefined : resolve(baseDir, f.file),
-          format: f.format,
-          refreshMs: parseDuration(f.refreshInterval),
-          category: f.category,
-          weight: f.weight ?? reputation.weight,
-          ...(f.url && options.sharedFeeds
-            ? { shared: options.sharedFeeds(policy.metadata.namespace ?? 'default', policy.metadata.name) }
-            : {}),
-        },
-        options.onFeedChange,
-      );
-      const before = previousFeeds.get(f.name);
-      if (before && before.spec.url === source.spec.url && before.spec.file === source.spec.file) {
-        source.adopt(before);
-      }
-      feeds.push(source);
-    }
-    signals.push(new IpReputationSignal(feeds));
-  }
-
-  const geoSpec = spec.signals.geoip;
-  const velocity = spec.signals.geoVelocity;
+  // Context the signals share: where the client is, and which device it uses.
+  const enabled = SIGNALS.filter((d) => spec.signals[d.name] !== undefined);
   let geo: GeoLookup | undefined;
-  if (geoSpec || velocity || spec.signals.credentialStuffing) {
+  if (enabled.some((d) => d.usesLocation)) {
+    const geoSpec = spec.signals.geoip;
     try {
       geo = new GeoLookup(
         cityDatabase(geoSpec?.cityDatabase, baseDir),
@@ -163,75 +126,34 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
       throw at('spec.signals.geoip', err);
     }
   }
-  if (geoSpec) {
-    signals.push(
-      new GeoIpSignal({
-        weight: geoSpec.weight,
-        allowedCountries: geoSpec.allowedCountries ? new Set(geoSpec.allowedCountries) : undefined,
-        deniedCountries: geoSpec.deniedCountries ? new Set(geoSpec.deniedCountries) : undefined,
-        hostingAsnPenalty: geoSpec.hostingAsnPenalty,
-      }),
-    );
-  }
-  if (velocity) signals.push(new GeoVelocitySignal(velocity.weight, velocity.maxSpeedKmh));
-
   let device: DeviceSettings | undefined;
-  const deviceSpec = spec.signals.device;
-  if (deviceSpec) {
-    let posture: DeviceSettings['posture'];
-    if (deviceSpec.posture) {
-      const p = deviceSpec.posture;
-      try {
-        posture = {
-          header: p.header.toLowerCase(),
-          requiredClaims: Object.entries(p.requiredClaims),
-          verifier: new TokenVerifier([
-            {
-              name: 'posture',
-              issuer: p.issuer,
-              audiences: [],
-              algorithms: p.algorithms,
-              clockToleranceSeconds: 30,
-              scopeClaim: 'scope',
-              keys: await buildKeyLookup(p, baseDir),
-            },
-          ]),
-        };
-      } catch (err) {
-        throw at('spec.signals.device.posture', err);
-      }
+  if (spec.signals.device) {
+    try {
+      device = await compileDeviceIdentity(spec.signals.device, baseDir);
+    } catch (err) {
+      throw at('spec.signals.device.posture', err);
     }
-    device = {
-      idHeader: deviceSpec.idHeader?.toLowerCase(),
-      idCookie: deviceSpec.idCookie,
-      posture,
-    };
-    signals.push(new DeviceSignal(deviceSpec.weight, deviceSpec.newDevicePenalty));
   }
 
-  let behaviour: BehaviourSignal | undefined;
-  const b = spec.signals.behaviour;
-  if (b) {
-    // The population baseline survives a policy reload: it is the enforcer's experience.
-    behaviour = new BehaviourSignal(
-      b.weight,
-      parseDuration(b.window),
-      b.sensitivity,
-      options.previous?.behaviour?.population,
-    );
-    signals.push(behaviour);
+  const sharedFeeds = options.sharedFeeds?.(policy.metadata.namespace ?? 'default', policy.metadata.name);
+  const signals: CompiledSignal[] = [];
+  for (const definition of enabled) {
+    const signalSpec = spec.signals[definition.name]!;
+    try {
+      signals.push(
+        await definition.compile(signalSpec as never, {
+          baseDir,
+          previous: options.previous?.signals.find((s) => s.name === definition.name),
+          sharedFeeds,
+          onFeedChange: options.onFeedChange,
+        }),
+      );
+    } catch (err) {
+      for (const s of signals) s.stop?.();
+      throw at(`spec.signals.${definition.name}`, err);
+    }
   }
-
-  let credentialStuffing: CredentialStuffingSignal | undefined;
-  const cs = spec.signals.credentialStuffing;
-  if (cs) {
-    credentialStuffing = new CredentialStuffingSignal({
-      weight: cs.weight,
-      windowMs: parseDuration(cs.window),
-      thresholds: cs.thresholds,
-    });
-    signals.push(credentialStuffing);
-  }
+  const feeds = signals.flatMap((s) => s.feeds ?? []);
 
   const a = spec.actions;
   const compiled: CompiledPolicy = {
@@ -252,13 +174,12 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     headerRules: headerRulesOf(policy),
     tokens: new TokenVerifier(issuers),
     tokenHeaders: [...new Set(spec.authentication.jwt.map((p) => p.header.toLowerCase()))],
-    apiKeys: await compileApiKeys(policy, options.secretsDir ?? '/var/run/riskgate/secrets'),
+    apiKeys: await compileApiKeys(policy, options.secretsDir ?? SECRETS_DIR),
     signals,
+    planners: signals.flatMap((s, i) => (s.plan ? [i] : [])),
+    learners: signals.flatMap((s, i) => (s.learn ? [i] : [])),
     geo,
-    tracksVelocity: velocity !== undefined,
     device,
-    behaviour,
-    credentialStuffing,
     feeds,
     allowCidrs: IpRangeSet.from(spec.allowList.cidrs),
     allowSubjects: new Set(spec.allowList.subjects),
@@ -279,7 +200,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
       deny: { status: a.deny.status, retryAfterSeconds: a.deny.retryAfterSeconds },
     },
     stop: () => {
-      for (const f of feeds) f.stop();
+      for (const s of signals) s.stop?.();
     },
   };
 

@@ -1,34 +1,21 @@
 /**
  * A RiskPolicy compiled for the request path: everything that can be decided at config time
- * (route table, thresholds per route, key lookups, IP range sets, signal list) already is.
+ * (route table, thresholds per route, key lookups, IP range sets, the signals) already is.
  */
 import type { ClientIpResolver } from '../context/client-ip.ts';
-import type { Thresholds } from '../decision/thresholds.ts';
+import type { ApiKeyStore } from '../credentials/api-keys.ts';
+import type { DeviceSettings } from '../credentials/device.ts';
+import type { TokenVerifier } from '../credentials/token-verifier.ts';
 import type { FeedSource } from '../feeds/feed-source.ts';
 import type { GeoLookup } from '../geo/geo-lookup.ts';
-import type { ApiKeyStore } from '../identity/api-keys.ts';
-import type { DeviceSettings } from '../identity/device.ts';
-import type { TokenVerifier } from '../identity/token-verifier.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
 import type { HeaderRules } from '../proxy/headers.ts';
 import type { PathParameters } from '../routing/request-target.ts';
+import type { CompiledRoute } from '../routing/route.ts';
 import type { RouteTable } from '../routing/route-table.ts';
-import type { BehaviourSignal } from '../signals/behaviour.ts';
-import type { CredentialStuffingSignal } from '../signals/credential-stuffing.ts';
-import type { Signal } from '../signals/signal.ts';
+import type { CompiledSignal } from '../signals/signal.ts';
 
-export interface CompiledRoute {
-  name: string;
-  sensitivity: 'low' | 'medium' | 'high' | 'critical';
-  thresholds: Thresholds;
-  authRequired: boolean;
-  requiredScopes: readonly string[];
-  requiredClaims: readonly { claim: string; values: readonly string[] }[];
-  login: { accountField: string; passwordField: string; failureStatuses: ReadonlySet<number> } | undefined;
-  failMode: 'open' | 'closed';
-  /** Set when this route refuses the request's method (unlistedMethods: refuse): the Allow header. */
-  allowedMethods: string | undefined;
-}
+export type { CompiledRoute };
 
 export interface CompiledActions {
   challenge: {
@@ -65,16 +52,16 @@ export interface CompiledPolicy {
   /** Lower-case header names that may carry a bearer token. */
   tokenHeaders: readonly string[];
   apiKeys: { header: string; store: ApiKeyStore } | undefined;
-  signals: readonly Signal[];
+  /** The signals the policy turns on, in the registry's order (signals/index.ts). */
+  signals: readonly CompiledSignal[];
+  /** Indices of the signals that plan state reads, and of those that learn: only they are asked. */
+  planners: readonly number[];
+  learners: readonly number[];
   /** Set when a signal needs the client's location. */
   geo: GeoLookup | undefined;
-  /** Whether accepted requests move a subject's last-seen location (geo-velocity). */
-  tracksVelocity: boolean;
-  /** Behaviour baselines, when the behaviour signal is on. */
-  behaviour: BehaviourSignal | undefined;
-  /** Device identity and posture, when the device signal is on. */
+  /** Device identity and posture, when the device signal is on (read by the context stage). */
   device: DeviceSettings | undefined;
-  credentialStuffing: CredentialStuffingSignal | undefined;
+  /** Every signal's threat feeds. */
   feeds: readonly FeedSource[];
   allowCidrs: IpRangeSet;
   allowSubjects: ReadonlySet<string>;

@@ -1,13 +1,9 @@
 /**
- * The fast path of a policy change in a cluster: the operator publishes the compiled policy on
- * a Redis channel as it writes the ConfigMap; enforcers subscribed to it apply it at once,
- * instead of waiting for the kubelet to sync the mounted volume (up to about a minute).
+ * The enforcer's side of the config channel (contract/config-message.ts): a policy pushed by the
+ * operator is applied at once, ahead of the kubelet syncing the mounted ConfigMap.
  */
 import { Redis } from 'ioredis';
-
-export function configChannel(namespace: string, policy: string): string {
-  return `rg:{${namespace}/${policy}}:config`;
-}
+import { decodeConfigMessage } from '../../contract/config-message.ts';
 
 export function subscribeToConfig(
   url: string,
@@ -20,7 +16,7 @@ export function subscribeToConfig(
   });
   subscriber.on('error', () => {});
   subscriber.on('message', (ch: string, message: string) => {
-    if (ch === channel) onConfig(message);
+    if (ch === channel) onConfig(decodeConfigMessage(message));
   });
   void subscriber.subscribe(channel).catch(() => {});
   return () => subscriber.disconnect();

@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { RiskPolicy } from '../../api/riskpolicy.ts';
 import { validateText } from '../../api/validate.ts';
-import { type CompileOptions, compilePolicy, policyHash } from './compile.ts';
+import { policyHash } from '../../contract/policy-hash.ts';
+import { type CompileOptions, compilePolicy } from './compile.ts';
 import type { CompiledPolicy } from './compiled-policy.ts';
 import { fingerprint, loadPolicy } from './policy-files.ts';
 

@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import FindMyWay from 'find-my-way';
+import { templateKey } from '../../api/route-conflicts.ts';
 
 // Through require: an ESM import of node:http reads its lazy exports, which loads Node's
 // bundled undici into every enforcer (enforcer/net/http-client.test.ts keeps it out).
@@ -25,12 +26,6 @@ export interface RouteDefinition<T> {
   value: T;
   /** The value for every method not listed on this path; undefined leaves them to the fallback. */
   otherMethods?: T | undefined;
-}
-
-/** The same template however its parameters are named: `/orders/:id` is `/orders/:oid`. */
-function templateKey(path: string): string {
-  const key = path.toLowerCase().replace(/:[^/]+/g, ':');
-  return key.length > 1 && key.endsWith('/') ? key.slice(0, -1) : key;
 }
 
 export class RouteTable<T> {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { testContext, tokenSubject } from '../../test/support/request-context.ts';
+import { learn, score } from '../../test/support/signal-harness.ts';
 import type { RequestContext } from '../context/request-context.ts';
 import { type ClientLocation, UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
 import { MemoryStateStore } from '../state/memory-store.ts';
 import { GeoVelocitySignal, greatCircleKm } from './geo-velocity.ts';
-import type { Contribution } from './signal.ts';
 
 describe('great-circle distance', () => {
   it('matches known distances', () => {
@@ -34,29 +34,28 @@ describe('geo-velocity', () => {
   const newYork = place(40.7, -74.0, 7018);
   const t0 = 1_800_000_000_000;
 
-  function run(state: MemoryStateStore, location: ClientLocation, now: number) {
-    const out: Contribution[] = [];
-    const ctx = ctxAt(location, now);
-    signal.evaluate(ctx, state.read(ctx, { loginWindowMs: undefined, lastSeen: true }), out);
-    return out;
+  async function run(state: MemoryStateStore, location: ClientLocation, now: number) {
+    return (await score(signal, state, ctxAt(location, now))).contributions;
   }
+  const seen = (state: MemoryStateStore, location: ClientLocation, now: number) =>
+    learn(signal, state, ctxAt(location, now));
 
-  it('fires on London → New York in one hour, not in ten', () => {
+  it('fires on London → New York in one hour, not in ten', async () => {
     const state = new MemoryStateStore();
-    state.recordSeen('alice', { ...london, at: t0 });
-    expect(run(state, newYork, t0 + 3_600_000)).toMatchObject([
+    seen(state, london, t0);
+    expect(await run(state, newYork, t0 + 3_600_000)).toMatchObject([
       { code: 'geo.impossible_travel', points: 60 },
     ]);
-    expect(run(state, newYork, t0 + 10 * 3_600_000)).toEqual([]);
+    expect(await run(state, newYork, t0 + 10 * 3_600_000)).toEqual([]);
   });
 
-  it('stays quiet within one ASN, for unknown places, for first sightings and inside the accuracy radius', () => {
+  it('stays quiet within one ASN, for unknown places, for first sightings and inside the accuracy radius', async () => {
     const state = new MemoryStateStore();
-    expect(run(state, newYork, t0)).toEqual([]); // nothing seen yet
-    state.recordSeen('alice', { ...london, at: t0 });
-    expect(run(state, { ...newYork, asn: 2856 }, t0 + 60_000)).toEqual([]); // a mobile carrier's far gateway
-    expect(run(state, UNKNOWN_LOCATION, t0 + 60_000)).toEqual([]);
+    expect(await run(state, newYork, t0)).toEqual([]); // nothing seen yet
+    seen(state, london, t0);
+    expect(await run(state, { ...newYork, asn: 2856 }, t0 + 60_000)).toEqual([]); // a mobile carrier's far gateway
+    expect(await run(state, UNKNOWN_LOCATION, t0 + 60_000)).toEqual([]);
     const fuzzy = place(48.85, 2.35, 3215, 400); // Paris, but only known to ±400 km
-    expect(run(state, fuzzy, t0 + 60_000)).toEqual([]);
+    expect(await run(state, fuzzy, t0 + 60_000)).toEqual([]);
   });
 });

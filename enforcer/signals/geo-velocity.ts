@@ -5,12 +5,14 @@
  * their users to wherever the carrier's gateway happens to be.
  */
 import type { RequestContext } from '../context/request-context.ts';
-import type { StateSnapshot } from '../state/state-store.ts';
-import type { Contribution, Signal } from './signal.ts';
+import { type Fields, recordAt, type StatePlan, type StateView, type StateWrites } from '../state/slots.ts';
+import { type CompiledSignal, type Contribution, defineSignal, type Outcome } from './signal.ts';
 
 const EARTH_RADIUS_KM = 6371.0088;
 /** Below this, a jump is noise whatever the speed (two requests in one second, say). */
 const MIN_DISTANCE_KM = 300;
+/** A subject's last place is kept this long after it was last accepted. */
+const SEEN_TTL_MS = 7 * 24 * 60 * 60_000;
 
 export function greatCircleKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
   const rad = Math.PI / 180;
@@ -20,7 +22,22 @@ export function greatCircleKm(lat1: number, lon1: number, lat2: number, lon2: nu
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
-export class GeoVelocitySignal implements Signal {
+/** The slot space of subjects' last places. */
+const LAST_SEEN = 'seen';
+
+/**
+ * Where a subject was last accepted from, as its record's fields: latitude, longitude, accuracy
+ * (km), ASN ('' when unknown) and epoch ms. Read back from Redis the numbers are text.
+ */
+export interface LastSeen {
+  lat: number;
+  lon: number;
+  acc: number;
+  asn: number | '';
+  at: number;
+}
+
+export class GeoVelocitySignal implements CompiledSignal<number | undefined> {
   readonly name = 'geoVelocity';
   private readonly weight: number;
   private readonly maxSpeedKmh: number;
@@ -30,19 +47,23 @@ export class GeoVelocitySignal implements Signal {
     this.maxSpeedKmh = maxSpeedKmh;
   }
 
-  evaluate(ctx: RequestContext, state: StateSnapshot, out: Contribution[]): void {
-    const id = ctx.riskSubject;
+  plan(ctx: RequestContext, plan: StatePlan): number | undefined {
+    if (ctx.riskSubject === undefined || Number.isNaN(ctx.location.latitude)) return undefined;
+    return plan.record(LAST_SEEN, ctx.riskSubject);
+  }
+
+  score(ctx: RequestContext, state: StateView, slot: number | undefined, out: Contribution[]): void {
+    if (slot === undefined) return;
     const here = ctx.location;
-    if (id === undefined || Number.isNaN(here.latitude)) return;
-    const last = state.lastSeen;
-    if (!last) return;
-    if (last.asn !== undefined && last.asn === here.asn) return;
+    const last = recordAt(state, slot);
+    if (last === undefined || last['at'] === undefined) return;
+    if (last['asn'] !== '' && Number(last['asn']) === here.asn) return;
     const distance =
-      greatCircleKm(last.latitude, last.longitude, here.latitude, here.longitude) -
-      last.accuracyKm -
+      greatCircleKm(Number(last['lat']), Number(last['lon']), here.latitude, here.longitude) -
+      Number(last['acc']) -
       here.accuracyKm;
     if (distance < MIN_DISTANCE_KM) return;
-    const hours = Math.max(ctx.now - last.at, 1000) / 3_600_000;
+    const hours = Math.max(ctx.now - Number(last['at']), 1000) / 3_600_000;
     const speed = distance / hours;
     if (speed > this.maxSpeedKmh) {
       out.push({
@@ -52,4 +73,32 @@ export class GeoVelocitySignal implements Signal {
       });
     }
   }
+
+  /** An accepted request anchors the subject's place. */
+  learn(ctx: RequestContext, outcome: Outcome, _memo: unknown, writes: StateWrites): void {
+    const subject = ctx.riskSubject;
+    const loc = ctx.location;
+    if (subject === undefined || !outcome.accepted || Number.isNaN(loc.latitude)) return;
+    const seen: LastSeen = {
+      lat: loc.latitude,
+      lon: loc.longitude,
+      acc: loc.accuracyKm,
+      asn: loc.asn ?? '',
+      at: ctx.now,
+    };
+    writes.record(LAST_SEEN, subject, seen as unknown as Fields, SEEN_TTL_MS);
+  }
 }
+
+export const geoVelocity = defineSignal({
+  name: 'geoVelocity',
+  usesLocation: true,
+  reasons: [
+    {
+      code: 'geo.impossible_travel',
+      points: 'weight',
+      when: "distance from the subject's last accepted location, less both accuracy radii, over the time since, exceeds `maxSpeedKmh`; never within one ASN, for unknown locations, or under 300 km",
+    },
+  ],
+  compile: (spec) => new GeoVelocitySignal(spec.weight, spec.maxSpeedKmh),
+});

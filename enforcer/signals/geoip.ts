@@ -4,7 +4,7 @@
  * anything not authenticated by an API key, which is how machines are expected to call.
  */
 import type { RequestContext } from '../context/request-context.ts';
-import type { Contribution, Signal } from './signal.ts';
+import { type CompiledSignal, type Contribution, defineSignal } from './signal.ts';
 
 export interface GeoIpSettings {
   weight: number;
@@ -13,7 +13,7 @@ export interface GeoIpSettings {
   hostingAsnPenalty: number;
 }
 
-export class GeoIpSignal implements Signal {
+export class GeoIpSignal implements CompiledSignal {
   readonly name = 'geoip';
   private readonly settings: GeoIpSettings;
 
@@ -21,7 +21,7 @@ export class GeoIpSignal implements Signal {
     this.settings = settings;
   }
 
-  evaluate(ctx: RequestContext, _state: unknown, out: Contribution[]): void {
+  score(ctx: RequestContext, _state: unknown, _slots: unknown, out: Contribution[]): void {
     const { country, hosting, asn } = ctx.location;
     const s = this.settings;
     if (country !== undefined) {
@@ -36,3 +36,28 @@ export class GeoIpSignal implements Signal {
     }
   }
 }
+
+export const geoip = defineSignal({
+  name: 'geoip',
+  usesLocation: true,
+  reasons: [
+    { code: 'geo.country_denied', points: 'weight', when: "the client's country is in `deniedCountries`" },
+    {
+      code: 'geo.country_not_allowed',
+      points: 'weight',
+      when: '`allowedCountries` is set and the country is not in it',
+    },
+    {
+      code: 'geo.hosting_asn',
+      points: '`hostingAsnPenalty`',
+      when: "the client's network is a hosting/datacenter ASN and the subject is not an API key",
+    },
+  ],
+  compile: (spec) =>
+    new GeoIpSignal({
+      weight: spec.weight,
+      allowedCountries: spec.allowedCountries ? new Set(spec.allowedCountries) : undefined,
+      deniedCountries: spec.deniedCountries ? new Set(spec.deniedCountries) : undefined,
+      hostingAsnPenalty: spec.hostingAsnPenalty,
+    }),
+});

@@ -1,17 +1,19 @@
 /** IP reputation: is the client in one of the policy's threat feeds? */
+import { resolve } from 'node:path';
+import { parseDuration } from '../../api/duration.ts';
 import type { RequestContext } from '../context/request-context.ts';
-import type { FeedSource } from '../feeds/feed-source.ts';
-import type { Contribution, Signal } from './signal.ts';
+import { FeedSource } from '../feeds/feed-source.ts';
+import { type CompiledSignal, type Contribution, defineSignal } from './signal.ts';
 
-export class IpReputationSignal implements Signal {
+class IpReputation implements CompiledSignal {
   readonly name = 'ipReputation';
-  private readonly feeds: readonly FeedSource[];
+  readonly feeds: readonly FeedSource[];
 
   constructor(feeds: readonly FeedSource[]) {
     this.feeds = feeds;
   }
 
-  evaluate(ctx: RequestContext, _state: unknown, out: Contribution[]): void {
+  score(ctx: RequestContext, _state: unknown, _slots: unknown, out: Contribution[]): void {
     const { family, words } = ctx.client;
     let best: FeedSource | undefined;
     for (const feed of this.feeds) {
@@ -25,4 +27,45 @@ export class IpReputationSignal implements Signal {
       });
     }
   }
+
+  stop(): void {
+    for (const f of this.feeds) f.stop();
+  }
 }
+
+export const ipReputation = defineSignal({
+  name: 'ipReputation',
+  usesLocation: false,
+  reasons: [
+    {
+      code: 'ip.reputation',
+      points: 'feed weight (default: signal weight 90)',
+      when: 'the client is in a feed; the heaviest matching feed counts',
+    },
+  ],
+  compile(spec, ctx) {
+    const previous = new Map((ctx.previous?.feeds ?? []).map((f) => [f.spec.name, f]));
+    const feeds = spec.feeds.map((f) => {
+      const source = new FeedSource(
+        {
+          name: f.name,
+          url: f.url,
+          file: f.file === undefined ? undefined : resolve(ctx.baseDir, f.file),
+          format: f.format,
+          refreshMs: parseDuration(f.refreshInterval),
+          category: f.category,
+          weight: f.weight ?? spec.weight,
+          ...(f.url && ctx.sharedFeeds ? { shared: ctx.sharedFeeds } : {}),
+        },
+        ctx.onFeedChange,
+      );
+      // A reload keeps a feed's list when its source did not change: no refetch.
+      const before = previous.get(f.name);
+      if (before && before.spec.url === source.spec.url && before.spec.file === source.spec.file) {
+        source.adopt(before);
+      }
+      return source;
+    });
+    return new IpReputation(feeds);
+  },
+});

@@ -1,120 +1,125 @@
-import type { SubjectProfile } from '../behaviour/profile.ts';
-import type { RequestContext } from '../context/request-context.ts';
+/**
+ * Bounded in-memory state for one enforcer process: a cache per slot space and kind, each of at
+ * most 100,000 ids (the least recently used dropped first), so an attacker spinning through
+ * addresses or accounts evicts old ones instead of growing the heap.
+ */
 import { BoundedCache } from './bounded-cache.ts';
 import { SlidingWindowCounter } from './sliding-window.ts';
 import {
-  EMPTY_SNAPSHOT,
-  type LastSeen,
-  type LoginFailureCounts,
-  NO_FAILURES,
-  needsNothing,
-  type StateNeeds,
-  type StateSnapshot,
-  type StateStore,
-} from './state-store.ts';
+  EMPTY_VIEW,
+  type Fields,
+  type Membership,
+  type StatePlan,
+  type StateView,
+  type StateWrites,
+} from './slots.ts';
+import type { StateStore } from './state-store.ts';
 
-const MAX_KEYS = 100_000;
-export const MAX_ACCOUNTS_PER_IP = 256;
-export const MAX_DEVICES_PER_SUBJECT = 32;
+export const MAX_KEYS = 100_000;
 
-/** Bounded in-memory state for one enforcer process. */
-export class MemoryStateStore implements StateStore {
-  private readonly windows = new Map<number, SlidingWindowCounter>();
-  private readonly accountsByIp = new BoundedCache<string, Set<string>>({
-    max: MAX_KEYS,
-    ttlMs: 60 * 60_000,
-  });
-  private readonly seen = new BoundedCache<string, LastSeen>({ max: MAX_KEYS, ttlMs: 7 * 24 * 60 * 60_000 });
-  private readonly devices = new BoundedCache<string, Set<string>>({
-    max: MAX_KEYS,
-    ttlMs: 90 * 24 * 60 * 60_000,
-  });
+/** One cache per space, made when the space is first used. */
+class Spaces<V> {
+  private readonly bySpace = new Map<string, V>();
+  private readonly make: () => V;
 
-  private readonly profiles = new BoundedCache<string, SubjectProfile>({ max: MAX_KEYS });
-
-  recordProfile(subject: string, profile: SubjectProfile, ttlMs: number): void {
-    this.profiles.set(subject, profile, ttlMs);
+  constructor(make: () => V) {
+    this.make = make;
   }
 
-  recordDevice(subject: string, device: string): void {
-    let known = this.devices.get(subject);
-    if (!known) {
-      known = new Set();
-      this.devices.set(subject, known);
+  of(space: string): V {
+    let cache = this.bySpace.get(space);
+    if (cache === undefined) {
+      cache = this.make();
+      this.bySpace.set(space, cache);
     }
-    if (known.size < MAX_DEVICES_PER_SUBJECT) known.add(device);
+    return cache;
   }
 
-  private deviceState(subject: string | undefined, device: string | undefined): StateSnapshot['device'] {
-    if (subject === undefined || device === undefined) return undefined;
-    const known = this.devices.get(subject);
-    if (!known || known.size === 0) return 'first';
-    return known.has(device) ? 'known' : 'new';
+  peek(space: string): V | undefined {
+    return this.bySpace.get(space);
   }
+}
 
-  private counter(windowMs: number): SlidingWindowCounter {
-    let c = this.windows.get(windowMs);
+const cache = <V>() => new Spaces(() => new BoundedCache<string, V>({ max: MAX_KEYS }));
+
+export class MemoryStateStore implements StateStore {
+  private readonly counters = new Spaces<Map<number, SlidingWindowCounter>>(() => new Map());
+  private readonly sets = cache<Set<string>>();
+  private readonly records = cache<Fields>();
+  private readonly values = cache<unknown>();
+  private readonly rates = new Map<number, SlidingWindowCounter>();
+
+  private counter(space: string, windowMs: number): SlidingWindowCounter {
+    const windows = this.counters.of(space);
+    let c = windows.get(windowMs);
     if (!c) {
       c = new SlidingWindowCounter(windowMs, MAX_KEYS);
-      this.windows.set(windowMs, c);
+      windows.set(windowMs, c);
     }
     return c;
   }
 
-  read(ctx: RequestContext, needs: StateNeeds): StateSnapshot {
-    if (needsNothing(needs)) return EMPTY_SNAPSHOT;
-    return {
-      loginFailures:
-        needs.loginWindowMs === undefined ? NO_FAILURES : this.loginFailures(ctx, needs.loginWindowMs),
-      lastSeen: needs.lastSeen && ctx.riskSubject !== undefined ? this.seen.get(ctx.riskSubject) : undefined,
-      device: this.deviceState(ctx.riskSubject, needs.device),
-      profile:
-        needs.profile && ctx.riskSubject !== undefined ? this.profiles.get(ctx.riskSubject) : undefined,
-      degraded: false,
-    };
-  }
-
-  private loginFailures(ctx: RequestContext, windowMs: number): LoginFailureCounts {
-    const c = this.windows.get(windowMs);
-    if (!c) return NO_FAILURES;
-    const now = ctx.now;
-    return {
-      ip: c.count(`ip:${ctx.client.ip}`, now),
-      asn: ctx.location.asn === undefined ? 0 : c.count(`asn:${ctx.location.asn}`, now),
-      account: ctx.login ? c.count(`acct:${ctx.login.account}`, now) : 0,
-      credential: ctx.login?.credential ? c.count(`cred:${ctx.login.credential}`, now) : 0,
-      global: c.count('global', now),
-      distinctAccountsPerIp: this.accountsByIp.get(ctx.client.ip)?.size ?? 0,
-    };
-  }
-
-  recordLoginFailure(ctx: RequestContext, windowMs: number): void {
-    const c = this.counter(windowMs);
-    const now = ctx.now;
-    c.add(`ip:${ctx.client.ip}`, now);
-    c.add('global', now);
-    if (ctx.location.asn !== undefined) c.add(`asn:${ctx.location.asn}`, now);
-    if (ctx.login) {
-      c.add(`acct:${ctx.login.account}`, now);
-      if (ctx.login.credential) c.add(`cred:${ctx.login.credential}`, now);
-      let accounts = this.accountsByIp.get(ctx.client.ip);
-      if (!accounts) {
-        accounts = new Set();
-        this.accountsByIp.set(ctx.client.ip, accounts);
+  read(plan: StatePlan, now: number): StateView {
+    const reads = plan.reads;
+    if (reads.length === 0) return EMPTY_VIEW;
+    const values: unknown[] = new Array(reads.length);
+    for (let i = 0; i < reads.length; i++) {
+      const r = reads[i]!;
+      switch (r.kind) {
+        case 'count':
+          values[i] = this.counters.peek(r.space)?.get(r.windowMs)?.count(r.id, now) ?? 0;
+          break;
+        case 'size':
+          values[i] = this.sets.peek(r.space)?.get(r.id, now)?.size ?? 0;
+          break;
+        case 'member': {
+          const set = this.sets.peek(r.space)?.get(r.id, now);
+          values[i] = { isMember: set?.has(r.member) ?? false, size: set?.size ?? 0 } satisfies Membership;
+          break;
+        }
+        case 'record':
+          values[i] = this.records.peek(r.space)?.get(r.id, now);
+          break;
+        case 'value':
+          values[i] = this.values.peek(r.space)?.get(r.id, now);
+          break;
       }
-      if (accounts.size < MAX_ACCOUNTS_PER_IP) accounts.add(ctx.login.account);
+    }
+    return { values, degraded: false };
+  }
+
+  apply(writes: StateWrites, now: number): void {
+    for (const w of writes.writes) {
+      switch (w.kind) {
+        case 'count':
+          this.counter(w.space, w.windowMs).add(w.id, now);
+          break;
+        case 'add': {
+          const sets = this.sets.of(w.space);
+          const set = sets.get(w.id, now);
+          if (set === undefined) sets.set(w.id, new Set([w.member]), w.ttlMs, now);
+          else if (!set.has(w.member) && set.size < w.max) set.add(w.member);
+          break;
+        }
+        case 'record':
+          this.records.of(w.space).set(w.id, w.fields, w.ttlMs, now);
+          break;
+        case 'value':
+          this.values.of(w.space).set(w.id, w.value, w.ttlMs, now);
+          break;
+      }
     }
   }
 
-  recordSeen(subject: string, seen: LastSeen): void {
-    this.seen.set(subject, seen);
-  }
-
   rateLimitHit(key: string, windowMs: number, now: number): number {
-    return this.counter(windowMs).add(`rl:${key}`, now);
+    let c = this.rates.get(windowMs);
+    if (!c) {
+      c = new SlidingWindowCounter(windowMs, MAX_KEYS);
+      this.rates.set(windowMs, c);
+    }
+    return c.add(key, now);
   }
 
   async flush(): Promise<void> {}
-
   async close(): Promise<void> {}
 }

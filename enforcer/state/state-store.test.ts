@@ -1,12 +1,12 @@
-/** One suite, two stores: the in-memory store and the Redis store behave the same. */
+/**
+ * One suite, two stores: the in-memory store and the Redis store (a real Redis server) answer
+ * every slot kind alike. Time is the `now` each call carries, not the wall clock: nothing sleeps.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server.ts';
-import { testContext, tokenSubject } from '../../test/support/request-context.ts';
-import { emptyProfile } from '../behaviour/profile.ts';
-import type { RequestContext } from '../context/request-context.ts';
-import { UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
 import { MemoryStateStore } from './memory-store.ts';
 import { RedisStateStore } from './redis-store.ts';
+import { EMPTY_VIEW, jsonCodec, StatePlan, StateWrites } from './slots.ts';
 import type { StateStore } from './state-store.ts';
 
 let redis: RedisServer;
@@ -16,6 +16,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await (redis as RedisServer & { destroy(): Promise<void> }).destroy();
 });
+
+async function connected(store: RedisStateStore, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!store.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
 
 let scopeCounter = 0;
 const stores: [string, () => Promise<StateStore>][] = [
@@ -29,8 +34,7 @@ const stores: [string, () => Promise<StateStore>][] = [
         local: new MemoryStateStore(),
         commandTimeoutMs: 1000,
       });
-      const deadline = Date.now() + 5000;
-      while (!store.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await connected(store);
       return store;
     },
   ],
@@ -38,26 +42,19 @@ const stores: [string, () => Promise<StateStore>][] = [
 
 const WINDOW = 60_000;
 const T0 = 1_900_000_000_000;
+const codec = jsonCodec<{ n: number; seen: string[] }>();
 
-function ctx(
-  ip: string,
-  account: string | undefined,
-  now: number,
-  subject?: string,
-  asn?: number,
-): RequestContext {
-  return testContext({
-    method: 'POST',
-    path: '/login',
-    client: { ip, family: 4, words: new Uint32Array(4) },
-    location: { ...UNKNOWN_LOCATION, asn },
-    ...(subject ? tokenSubject(subject) : {}),
-    login: account ? { account, credential: `${account}-pw` } : undefined,
-    now,
-  });
+function writes(build: (w: StateWrites) => void): StateWrites {
+  const w = new StateWrites();
+  build(w);
+  return w;
 }
 
-const loginNeeds = { loginWindowMs: WINDOW, lastSeen: false };
+async function read(store: StateStore, now: number, build: (p: StatePlan) => void) {
+  const plan = new StatePlan();
+  build(plan);
+  return store.read(plan, now);
+}
 
 describe.each(stores)('%s state store', (_name, make) => {
   let store: StateStore;
@@ -66,85 +63,117 @@ describe.each(stores)('%s state store', (_name, make) => {
   });
   afterAll(() => store.close());
 
-  it('counts login failures per IP, ASN, account, credential, globally and accounts per IP', async () => {
-    for (const [ip, account] of [
-      ['10.0.0.1', 'alice'],
-      ['10.0.0.1', 'bob'],
-      ['10.0.0.2', 'alice'],
+  it('counts per key in a sliding window, and forgets after it', async () => {
+    for (const [space, id] of [
+      ['f:ip', '10.0.0.1'],
+      ['f:ip', '10.0.0.1'],
+      ['f:ip', '10.0.0.2'],
+      ['f:global', ''],
+      ['f:global', ''],
     ] as const) {
-      store.recordLoginFailure(ctx(ip, account, T0, undefined, 64500), WINDOW);
+      store.apply(
+        writes((w) => w.count(space, id, WINDOW)),
+        T0,
+      );
     }
-    await new Promise((r) => setTimeout(r, 50));
-    const snap = await store.read(ctx('10.0.0.1', 'alice', T0 + 1000, undefined, 64500), loginNeeds);
-    expect(snap.degraded).toBe(false);
-    expect(snap.loginFailures).toEqual({
-      ip: 2,
-      asn: 3,
-      account: 2,
-      credential: 2,
-      global: 3,
-      distinctAccountsPerIp: 2,
+    const view = await read(store, T0 + 1000, (p) => {
+      p.count('f:ip', '10.0.0.1', WINDOW);
+      p.count('f:ip', '10.0.0.2', WINDOW);
+      p.count('f:global', '', WINDOW);
+      p.count('f:ip', 'never', WINDOW);
     });
+    expect(view.degraded).toBe(false);
+    expect(view.values).toEqual([2, 1, 2, 0]);
+    const later = await read(store, T0 + WINDOW + 10_000, (p) => p.count('f:ip', '10.0.0.1', WINDOW));
+    expect(later.values).toEqual([0]);
   });
 
-  it('forgets failures after the window', async () => {
-    store.recordLoginFailure(ctx('10.9.9.9', 'carol', T0, undefined, undefined), WINDOW);
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await store.read(ctx('10.9.9.9', 'carol', T0 + 1000), loginNeeds)).loginFailures.account).toBe(1);
-    expect(
-      (await store.read(ctx('10.9.9.9', 'carol', T0 + WINDOW + 10_000), loginNeeds)).loginFailures.account,
-    ).toBe(0);
-  });
-
-  it('remembers where a subject was last seen', async () => {
-    store.recordSeen('dave', { latitude: 52.5, longitude: 13.4, accuracyKm: 20, asn: 3320, at: T0 });
-    store.recordSeen('erin', { latitude: 1, longitude: 2, accuracyKm: 3, asn: undefined, at: T0 });
+  it('keeps bounded sets: size, membership, first member', async () => {
+    const add = (member: string, urgent = false) =>
+      store.apply(
+        writes((w) => w.add('dev', 'gina', member, 2, 60_000, urgent)),
+        T0,
+      );
+    const membership = async (member: string) =>
+      (await read(store, T0, (p) => p.member('dev', 'gina', member))).values[0];
+    expect(await membership('laptop-1')).toEqual({ isMember: false, size: 0 });
+    add('laptop-1');
     await store.flush();
-    const needs = { loginWindowMs: undefined, lastSeen: true };
-    expect((await store.read(ctx('10.0.0.1', undefined, T0, 'dave'), needs)).lastSeen).toEqual({
-      latitude: 52.5,
-      longitude: 13.4,
-      accuracyKm: 20,
-      asn: 3320,
-      at: T0,
+    expect(await membership('laptop-1')).toEqual({ isMember: true, size: 1 });
+    expect(await membership('phone-9')).toEqual({ isMember: false, size: 1 });
+    add('phone-9', true);
+    add('tablet-3', true); // over the bound of 2: not added
+    await store.flush();
+    expect((await read(store, T0 + 600, (p) => p.size('dev', 'gina'))).values).toEqual([2]);
+    expect(await membership('tablet-3')).toEqual({ isMember: false, size: 2 });
+  });
+
+  it('keeps records of fields, numbers read back with Number()', async () => {
+    store.apply(
+      writes((w) => w.record('seen', 'dave', { lat: 52.5, lon: 13.4, asn: '' }, 60_000)),
+      T0,
+    );
+    await store.flush();
+    const [dave, nobody] = (
+      await read(store, T0 + 1, (p) => {
+        p.record('seen', 'dave');
+        p.record('seen', 'nobody');
+      })
+    ).values as [Record<string, string | number>, undefined];
+    expect(Number(dave['lat'])).toBe(52.5);
+    expect(Number(dave['lon'])).toBe(13.4);
+    expect(dave['asn']).toBe('');
+    expect(nobody).toBeUndefined();
+  });
+
+  it('keeps values through their codec', async () => {
+    store.apply(
+      writes((w) => w.value('prof', 'erin', { n: 7, seen: ['a'] }, codec, 60_000)),
+      T0,
+    );
+    await store.flush();
+    const view = await read(store, T0 + 1000, (p) => {
+      p.value('prof', 'erin', codec);
+      p.value('prof', 'nobody', codec);
     });
-    expect((await store.read(ctx('10.0.0.1', undefined, T0, 'erin'), needs)).lastSeen?.asn).toBeUndefined();
-    expect((await store.read(ctx('10.0.0.1', undefined, T0, 'nobody'), needs)).lastSeen).toBeUndefined();
+    expect(view.values).toEqual([{ n: 7, seen: ['a'] }, undefined]);
   });
 
   it('reads back its own learning before it has reached shared state', async () => {
-    // A store of its own: no flush timer of another test may fire during the wait.
+    // A store of its own: no flush timer of another test may fire in between.
     const own = await make();
     try {
-      const needs = { loginWindowMs: undefined, lastSeen: true, device: 'tablet-2', profile: true };
-      const request = ctx('10.0.0.1', undefined, T0, 'ivan');
-      await own.read(request, needs);
-      const profile = emptyProfile();
-      profile.n = 7;
-      own.recordProfile('ivan', profile, 60_000);
-      own.recordDevice('ivan', 'tablet-2');
-      own.recordSeen('ivan', { latitude: 48.1, longitude: 11.6, accuracyKm: 10, asn: 3320, at: T0 });
-      // Past the Redis store's snapshot reuse (500 ms), before its learning flush (1 s).
-      await new Promise((r) => setTimeout(r, 600));
-      const snapshot = await own.read(request, needs);
-      expect(snapshot.profile?.n).toBe(7);
-      expect(snapshot.device).toBe('known');
-      expect(snapshot.lastSeen?.latitude).toBe(48.1);
+      const plan = (p: StatePlan) => {
+        p.record('seen', 'ivan');
+        p.member('dev', 'ivan', 'tablet-2');
+        p.value('prof', 'ivan', codec);
+      };
+      await read(own, T0, plan);
+      own.apply(
+        writes((w) => {
+          w.record('seen', 'ivan', { lat: 48.1 }, 60_000);
+          w.add('dev', 'ivan', 'tablet-2', 32, 60_000);
+          w.value('prof', 'ivan', { n: 7, seen: [] }, codec, 60_000);
+        }),
+        T0,
+      );
+      // Past the Redis store's reuse of reads (500 ms), before its learning flush (1 s).
+      const view = await read(own, T0 + 600, plan);
+      expect(Number((view.values[0] as Record<string, unknown>)['lat'])).toBe(48.1);
+      expect(view.values[1]).toMatchObject({ isMember: true });
+      expect(view.values[2]).toEqual({ n: 7, seen: [] });
     } finally {
       await own.close();
     }
   });
 
-  it("knows a subject's devices: first, known, new", async () => {
-    const needs = (device: string) => ({ loginWindowMs: undefined, lastSeen: false, device });
-    const read = async (subject: string, device: string) =>
-      (await store.read(ctx('10.0.0.1', undefined, T0, subject), needs(device))).device;
-    expect(await read('gina', 'laptop-1')).toBe('first');
-    store.recordDevice('gina', 'laptop-1');
-    await store.flush();
-    expect(await read('gina', 'laptop-1')).toBe('known');
-    expect(await read('gina', 'phone-9')).toBe('new');
-    expect(await read('hank', 'laptop-1')).toBe('first');
+  it('reads a slot two signals plan once', () => {
+    const plan = new StatePlan();
+    const a = plan.member('dev', 'x', 'd1');
+    const b = plan.member('dev', 'x', 'd1');
+    const c = plan.member('dev', 'x', 'd2');
+    expect([a, b, c]).toEqual([0, 0, 1]);
+    expect(plan.reads).toHaveLength(2);
   });
 
   it('rate-limits in a window', async () => {
@@ -153,13 +182,8 @@ describe.each(stores)('%s state store', (_name, make) => {
     expect(hits).toEqual([1, 2, 3, 4]);
   });
 
-  it('needs no state for a request whose signals need none', async () => {
-    const snap = await store.read(ctx('10.0.0.1', undefined, T0), {
-      loginWindowMs: undefined,
-      lastSeen: false,
-    });
-    expect(snap.degraded).toBe(false);
-    expect(snap.loginFailures.global).toBe(0);
+  it('needs no state for a request whose signals plan none', async () => {
+    expect(await read(store, T0, () => {})).toBe(EMPTY_VIEW);
   });
 });
 
@@ -167,18 +191,17 @@ describe('redis store without Redis', () => {
   it('decides from local state, flagged degraded, and recovers when Redis returns', async () => {
     const local = new MemoryStateStore();
     const store = new RedisStateStore({ url: redis.url, scope: 'outage', local, commandTimeoutMs: 200 });
-    while (!store.connected) await new Promise((r) => setTimeout(r, 20));
-    store.recordLoginFailure(ctx('10.1.1.1', 'frank', T0), WINDOW);
+    await connected(store, 10_000);
+    const failure = writes((w) => w.count('f:acct', 'frank', WINDOW));
+    store.apply(failure, T0);
     await redis.stop();
-    await new Promise((r) => setTimeout(r, 100));
-    const during = await store.read(ctx('10.1.1.1', 'frank', T0 + 10), loginNeeds);
+    const during = await read(store, T0 + 10, (p) => p.count('f:acct', 'frank', WINDOW));
     expect(during.degraded).toBe(true);
-    expect(during.loginFailures.account).toBe(1); // the write-through mirror
-    store.recordLoginFailure(ctx('10.1.1.1', 'frank', T0 + 20), WINDOW); // no throw while down
+    expect(during.values).toEqual([1]); // the write-through mirror
+    store.apply(failure, T0 + 20); // no throw while down
     await redis.start();
-    const deadline = Date.now() + 10_000;
-    while (!store.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const after = await store.read(ctx('10.1.1.1', 'frank', T0 + 30), loginNeeds);
+    await connected(store, 10_000);
+    const after = await read(store, T0 + 30, (p) => p.count('f:acct', 'frank', WINDOW));
     expect(after.degraded).toBe(false);
     await store.close();
   });

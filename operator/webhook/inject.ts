@@ -10,11 +10,18 @@
  * 15090, so the app's own port cannot be reached from outside the pod.
  */
 import type { V1Container, V1ContainerPort, V1Pod } from '@kubernetes/client-node';
+import {
+  ADMIN_PORT,
+  configMapName,
+  ENV,
+  POLICY_MOUNT,
+  POW_KEY_FILE,
+  POW_KEY_MOUNT,
+  SIDECAR_NAME,
+  TRAFFIC_PORT,
+} from '../../contract/sidecar.ts';
 
-export const SIDECAR_NAME = 'riskgate-enforcer';
-export const TRAFFIC_PORT = 15080;
-export const ADMIN_PORT = 15090;
-export const POLICY_MOUNT = '/etc/riskgate/policy';
+export { ADMIN_PORT, configMapName, SIDECAR_NAME, TRAFFIC_PORT };
 export const INJECT_LABEL = 'riskgate.dev/inject';
 export const APP_PORT_ANNOTATION = 'riskgate.dev/app-port';
 export const INJECTED_ANNOTATION = 'riskgate.dev/injected';
@@ -28,10 +35,6 @@ export interface InjectionSettings {
   redis?: { url: string; passwordSecret?: { name: string; key: string } };
   /** Secret with the proof-of-work key shared by a service's enforcers. */
   powKeySecret?: string;
-}
-
-export function configMapName(policy: string): string {
-  return `riskgate-${policy}`;
 }
 
 export class InjectionError extends Error {
@@ -101,19 +104,19 @@ export function inject(pod: V1Pod, policyName: string, settings: InjectionSettin
     '0.01',
   ];
   const env: V1Container['env'] = [
-    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    { name: ENV.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: ENV.podNamespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
   ];
   if (settings.redis) {
     args.push('--redis', settings.redis.url);
     if (settings.redis.passwordSecret) {
-      env.push({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: settings.redis.passwordSecret } });
+      env.push({ name: ENV.redisPassword, valueFrom: { secretKeyRef: settings.redis.passwordSecret } });
     }
   }
   const volumeMounts = [{ name: 'riskgate-policy', mountPath: POLICY_MOUNT, readOnly: true }];
   if (settings.powKeySecret) {
-    env.push({ name: 'RISKGATE_POW_KEY_FILE', value: '/etc/riskgate/pow/key' });
-    volumeMounts.push({ name: 'riskgate-pow', mountPath: '/etc/riskgate/pow', readOnly: true });
+    env.push({ name: ENV.powKeyFile, value: POW_KEY_FILE });
+    volumeMounts.push({ name: 'riskgate-pow', mountPath: POW_KEY_MOUNT, readOnly: true });
   }
 
   const sidecar: V1Container = {

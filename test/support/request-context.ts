@@ -3,8 +3,8 @@
  * 192.0.2.1 with nothing known about it, and whatever a test overrides.
  */
 import { ANONYMOUS, type RequestContext, type Subject } from '../../enforcer/context/request-context.ts';
+import { NO_DEVICE } from '../../enforcer/credentials/device.ts';
 import { UNKNOWN_LOCATION } from '../../enforcer/geo/geo-lookup.ts';
-import { NO_DEVICE } from '../../enforcer/identity/device.ts';
 
 export function testContext(over: Partial<RequestContext> = {}): RequestContext {
   return {

@@ -7,12 +7,11 @@ import type { V1ConfigMap, V1NetworkPolicy } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { API_VERSION, KIND, type RiskPolicy, riskPolicy } from '../../../api/riskpolicy.ts';
 import { formatIssues } from '../../../api/validate.ts';
-import { policyHash } from '../../../enforcer/policy/compile.ts';
-import { RouteTable } from '../../../enforcer/routing/route-table.ts';
-import { ADMIN_PORT, configMapName, TRAFFIC_PORT } from '../../webhook/inject.ts';
+import { policyHash } from '../../../contract/policy-hash.ts';
+import { ADMIN_PORT, configMapName, POLICY_FILE, TRAFFIC_PORT } from '../../../contract/sidecar.ts';
 
 export const POLICY_LABEL = 'riskgate.dev/policy';
-export const POLICY_FILE = 'policy.yaml';
+export { POLICY_FILE };
 
 export interface RiskPolicyObject {
   apiVersion?: string;
@@ -55,14 +54,6 @@ export function validateForCluster(obj: RiskPolicyObject): Validated {
     for (const f of skipped)
       warnings.push(`feed ${f.name}: file feeds are for standalone enforcers and were left out; use url`);
     if (skipped.length > 0) reputation.feeds = reputation.feeds.filter((f) => f.file === undefined);
-  }
-  try {
-    new RouteTable(
-      policy.spec.routes.map((r) => ({ methods: r.methods, path: r.path, value: r.name })),
-      'default',
-    );
-  } catch (err) {
-    return { ok: false, reason: 'InvalidSpec', message: `spec.routes: ${(err as Error).message}` };
   }
   return { ok: true, policy, hash: policyHash(policy), warnings };
 }

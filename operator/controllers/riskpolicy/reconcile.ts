@@ -7,8 +7,8 @@
  */
 import type { CoreV1Api, CustomObjectsApi, NetworkingV1Api, V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, type RiskPolicy, VERSION } from '../../../api/riskpolicy.ts';
+import { configMapName } from '../../../contract/sidecar.ts';
 import { selects } from '../../kube/label-selector.ts';
-import { configMapName } from '../../webhook/inject.ts';
 import {
   desiredConfigMap,
   desiredNetworkPolicy,

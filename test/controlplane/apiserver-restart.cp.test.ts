@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ControlPlane, startControlPlane } from '../test/controlplane/control-plane.ts';
-import { spawnOperator } from '../test/controlplane/operator-process.ts';
-import { startRecordingUpstream } from '../test/support/recording-upstream.ts';
-import { checkSecurityRow } from '../test/support/security-doc.ts';
-import { eventually } from '../test/support/temp-policy.ts';
-import { startTestEnforcer } from '../test/support/test-enforcer.ts';
+import { startRecordingUpstream } from '../support/recording-upstream.ts';
+import { checkSecurityRow } from '../support/security-doc.ts';
+import { eventually } from '../support/temp-policy.ts';
+import { startTestEnforcer } from '../support/test-enforcer.ts';
+import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { spawnOperator } from './operator-process.ts';
 
 let plane: ControlPlane;
 let operator: ChildProcess;

@@ -3,7 +3,9 @@
  * state of its posture token, verified like a subject token and checked for required claims.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { TokenVerifier } from './token-verifier.ts';
+import type { RiskPolicySpec } from '../../api/riskpolicy.ts';
+import { buildKeyLookup } from './key-source.ts';
+import { TokenVerifier } from './token-verifier.ts';
 
 export type PostureState = 'not-configured' | 'missing' | 'valid' | 'invalid' | 'noncompliant';
 
@@ -72,4 +74,31 @@ export function identifyDevice(
   const cached = posture.verifier.cached(token);
   if (cached) return { id, posture: postureOf(posture, cached) };
   return posture.verifier.verify(token).then((r) => ({ id, posture: postureOf(posture, r) }));
+}
+
+/** The device signal's spec → how the context stage reads a request's device. */
+export async function compileDeviceIdentity(
+  spec: NonNullable<RiskPolicySpec['signals']['device']>,
+  baseDir: string,
+): Promise<DeviceSettings> {
+  let posture: DeviceSettings['posture'];
+  if (spec.posture) {
+    const p = spec.posture;
+    posture = {
+      header: p.header.toLowerCase(),
+      requiredClaims: Object.entries(p.requiredClaims),
+      verifier: new TokenVerifier([
+        {
+          name: 'posture',
+          issuer: p.issuer,
+          audiences: [],
+          algorithms: p.algorithms,
+          clockToleranceSeconds: 30,
+          scopeClaim: 'scope',
+          keys: await buildKeyLookup(p, baseDir),
+        },
+      ]),
+    };
+  }
+  return { idHeader: spec.idHeader?.toLowerCase(), idCookie: spec.idCookie, posture };
 }

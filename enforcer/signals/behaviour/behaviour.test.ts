@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { testContext, tokenSubject } from '../../test/support/request-context.ts';
-import { emptyProfile, learn, type SubjectProfile } from '../behaviour/profile.ts';
-import type { RequestContext } from '../context/request-context.ts';
-import { UNKNOWN_LOCATION } from '../geo/geo-lookup.ts';
-import { EMPTY_SNAPSHOT } from '../state/state-store.ts';
+import { testContext, tokenSubject } from '../../../test/support/request-context.ts';
+import { scoreWithValues } from '../../../test/support/signal-harness.ts';
+import type { RequestContext } from '../../context/request-context.ts';
+import { UNKNOWN_LOCATION } from '../../geo/geo-lookup.ts';
 import { BehaviourSignal, featuresOf } from './behaviour.ts';
-import type { Contribution } from './signal.ts';
+import { emptyProfile, learn, type SubjectProfile } from './profile.ts';
 
 const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
@@ -62,9 +61,7 @@ function trained(signal: BehaviourSignal): SubjectProfile {
 }
 
 function run(signal: BehaviourSignal, profile: SubjectProfile | undefined, c: RequestContext) {
-  const out: Contribution[] = [];
-  signal.evaluate(c, { ...EMPTY_SNAPSHOT, profile }, out);
-  return out.map((o) => o.code);
+  return scoreWithValues(signal, c, () => [profile]).map((o) => o.code);
 }
 
 describe('behaviour baselines', () => {

@@ -9,11 +9,20 @@
  * - errors: a burst of 4xx/5xx answers, as object-id enumeration produces.
  * - first use of a high or critical route by an established subject.
  */
-import { Population } from '../behaviour/population.ts';
-import { currentMinute, FEATURES, type Feature, type SubjectProfile } from '../behaviour/profile.ts';
-import type { RequestContext } from '../context/request-context.ts';
-import type { StateSnapshot } from '../state/state-store.ts';
-import type { Contribution, Signal } from './signal.ts';
+import { parseDuration } from '../../../api/duration.ts';
+import type { RequestContext } from '../../context/request-context.ts';
+import { jsonCodec, type StatePlan, type StateView, type StateWrites, valueAt } from '../../state/slots.ts';
+import { type CompiledSignal, type Contribution, defineSignal, type Outcome } from '../signal.ts';
+import { Population } from './population.ts';
+import {
+  currentMinute,
+  emptyProfile,
+  FEATURES,
+  type Feature,
+  learn,
+  restoreProfile,
+  type SubjectProfile,
+} from './profile.ts';
 
 const SHRINK = 5;
 const ESTABLISHED = 30;
@@ -46,19 +55,28 @@ function computeAgentFamily(userAgent: string): string {
 
 const HOURS = Array.from({ length: 24 }, (_, h) => String(h));
 
-/** The request's context features; scoring and learning share one computation. */
+/** The request's context features; scoring computes them once and learning reuses them. */
 export function featuresOf(ctx: RequestContext): Record<Feature, string> {
-  ctx.features ??= {
+  return {
     asn: ctx.location.asn === undefined ? '?' : String(ctx.location.asn),
     country: ctx.location.country ?? '?',
     agent: agentFamily(ctx.userAgent),
     device: ctx.device.id ?? '?',
     hour: HOURS[Math.floor(ctx.now / 3_600_000) % 24]!,
   };
-  return ctx.features;
 }
 
-export class BehaviourSignal implements Signal {
+/** The slot space of subjects' profiles. */
+const PROFILES = 'prof';
+const profileCodec = jsonCodec<SubjectProfile>(restoreProfile);
+
+/** What scoring hands to learning: the profile as read, and the features of the request. */
+interface Seen {
+  profile: SubjectProfile | undefined;
+  features: Record<Feature, string>;
+}
+
+export class BehaviourSignal implements CompiledSignal<number | undefined, Seen | undefined> {
   readonly name = 'behaviour';
   readonly population: Population;
   readonly windowMs: number;
@@ -89,10 +107,49 @@ export class BehaviourSignal implements Signal {
     return total;
   }
 
-  evaluate(ctx: RequestContext, state: StateSnapshot, out: Contribution[]): void {
-    if (ctx.riskSubject === undefined) return;
-    const profile = state.profile;
+  plan(ctx: RequestContext, plan: StatePlan): number | undefined {
+    return ctx.riskSubject === undefined ? undefined : plan.value(PROFILES, ctx.riskSubject, profileCodec);
+  }
+
+  score(
+    ctx: RequestContext,
+    state: StateView,
+    slot: number | undefined,
+    out: Contribution[],
+  ): Seen | undefined {
+    if (slot === undefined) return undefined;
+    const profile = valueAt<SubjectProfile>(state, slot);
     const features = featuresOf(ctx);
+    this.scoreProfile(ctx, profile, features, out);
+    return { profile, features };
+  }
+
+  /**
+   * Every answered request of the owner teaches the subject's baseline and everyone's; a login
+   * attempt only once the app accepted the password.
+   */
+  learn(ctx: RequestContext, outcome: Outcome, seen: Seen | undefined, writes: StateWrites): void {
+    const subject = ctx.riskSubject;
+    if (subject === undefined || seen === undefined || outcome.status === 0 || !outcome.owner) return;
+    const profile = seen.profile ?? emptyProfile();
+    const closedMinute = learn(profile, {
+      now: ctx.now,
+      route: ctx.route.name,
+      status: outcome.status,
+      bytes: outcome.bytes,
+      features: seen.features,
+    });
+    this.population.learn(seen.features);
+    if (closedMinute > 0) this.population.learnMinute(closedMinute);
+    writes.value(PROFILES, subject, profile, profileCodec, this.windowMs);
+  }
+
+  private scoreProfile(
+    ctx: RequestContext,
+    profile: SubjectProfile | undefined,
+    features: Record<Feature, string>,
+    out: Contribution[],
+  ): void {
     const minute = profile ? currentMinute(profile, ctx.now) : { count: 1, errors: 0 };
 
     // Rate: own baseline once established, everyone's before.
@@ -143,3 +200,39 @@ export class BehaviourSignal implements Signal {
     }
   }
 }
+
+export const behaviour = defineSignal({
+  name: 'behaviour',
+  // It reads the location when another signal has it looked up; it never asks for it alone.
+  usesLocation: false,
+  reasons: [
+    {
+      code: 'behaviour.unfamiliar_context',
+      points: 'up to weight',
+      when: "the Freeman et al. likelihood ratio of this request's ASN, country, user-agent family, device and hour, for an established subject (≥ 30 requests)",
+    },
+    {
+      code: 'behaviour.rate_anomaly',
+      points: '½–1 × weight',
+      when: "requests this minute above the subject's own active-minute rate (mean + z·σ; z = 6/4/3 by sensitivity), or everyone's while the subject is new",
+    },
+    {
+      code: 'behaviour.error_spike',
+      points: 'weight',
+      when: '≥ 10 requests this minute, over half of them 4xx/5xx (object-id enumeration)',
+    },
+    {
+      code: 'behaviour.first_use_sensitive_route',
+      points: 'weight ÷ 4',
+      when: 'an established subject uses a high or critical route for the first time',
+    },
+  ],
+  compile: (spec, ctx) =>
+    // The population baseline survives a policy reload: it is the enforcer's experience.
+    new BehaviourSignal(
+      spec.weight,
+      parseDuration(spec.window),
+      spec.sensitivity,
+      (ctx.previous as BehaviourSignal | undefined)?.population,
+    ),
+});

@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { validateText } from '../api/validate.ts';
-import type { RunningEnforcer } from '../enforcer/enforcer.ts';
-import { kubectl, kubectlIn, kubectlOk } from '../test/controlplane/kubectl.ts';
-import { spawnOperator } from '../test/controlplane/operator-process.ts';
-import { startRecordingUpstream } from '../test/support/recording-upstream.ts';
-import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
-import { checkSecurityRow } from '../test/support/security-doc.ts';
-import { eventually } from '../test/support/temp-policy.ts';
-import { startTestEnforcer } from '../test/support/test-enforcer.ts';
+import { validateText } from '../../api/validate.ts';
+import type { RunningEnforcer } from '../../enforcer/enforcer.ts';
+import { startRecordingUpstream } from '../support/recording-upstream.ts';
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { checkSecurityRow } from '../support/security-doc.ts';
+import { eventually } from '../support/temp-policy.ts';
+import { startTestEnforcer } from '../support/test-enforcer.ts';
+import { kubectl, kubectlIn, kubectlOk } from './kubectl.ts';
+import { spawnOperator } from './operator-process.ts';
 
 const NS = 'shop';
 const jwks = readFileSync('examples/keys/demo-issuer.jwks.json', 'utf8');
@@ -233,16 +233,10 @@ spec:
     const dir = mkdtempSync(join(tmpdir(), 'riskgate-cm-'));
     writeFileSync(join(dir, 'policy.yaml'), cm.data['policy.yaml']);
     const app = await startRecordingUpstream();
-    process.env['POD_NAME'] = 'shop-1';
-    process.env['POD_NAMESPACE'] = NS;
-    try {
-      enforcer = await startTestEnforcer(dir, app.url, {
-        redisUrl: redis.url,
-      });
-    } finally {
-      delete process.env['POD_NAME'];
-      delete process.env['POD_NAMESPACE'];
-    }
+    enforcer = await startTestEnforcer(dir, app.url, {
+      redisUrl: redis.url,
+      pod: { name: 'shop-1', namespace: NS },
+    });
     expect(await eventually(() => status('shop').status?.enforcers?.upToDate === 1, 20_000)).toBe(true);
     expect(status('shop').status?.enforcers?.selected).toBe(1);
   });
@@ -309,17 +303,18 @@ spec:
     const dir = mkdtempSync(join(tmpdir(), 'riskgate-feeds-'));
     writeFileSync(join(dir, 'policy.yaml'), cm.data['policy.yaml']);
     const app = await startRecordingUpstream();
-    process.env['POD_NAMESPACE'] = NS;
     let sidecar: RunningEnforcer | undefined;
     try {
-      sidecar = await startTestEnforcer(dir, app.url, { redisUrl: redis.url });
+      sidecar = await startTestEnforcer(dir, app.url, {
+        redisUrl: redis.url,
+        pod: { name: 'feeds-1', namespace: NS },
+      });
       const res = await request(`${sidecar.trafficUrl}/`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
       await res.body.dump();
       expect(res.statusCode).toBe(403);
       // The enforcer had the list without fetching it.
       expect(feedServer.requests.length).toBe(fetchedByOperator);
     } finally {
-      delete process.env['POD_NAMESPACE'];
       await sidecar?.close();
       await app.close();
       await feedServer.close();

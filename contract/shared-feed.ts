@@ -1,0 +1,134 @@
+/**
+ * Threat feeds in a cluster: the operator fetches each URL feed once and stores its text in
+ * Redis; every enforcer of the policy reads it from there instead of fetching it itself. This is
+ * what the two agree on — which feeds a policy has, how a feed is fetched and bounded, how its
+ * text reads (one entry a line, in three formats), and how it is stored.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { isCidr } from '../api/cidr.ts';
+import { parseDuration } from '../api/duration.ts';
+import type { RiskPolicySpec } from '../api/riskpolicy.ts';
+import { sharedFeedKey } from './redis-keys.ts';
+
+export type FeedFormat = 'plain' | 'netset' | 'spamhaus-drop';
+
+export const FEED_MAX_BYTES = 64 * 1024 * 1024;
+export const FEED_FETCH_TIMEOUT_MS = 30_000;
+export const FEED_USER_AGENT = 'riskgate-feed/1';
+
+export class FeedFormatError extends Error {
+  readonly code = 'RG_ERR_FEED_FORMAT';
+}
+
+/** A URL feed of a policy, as the operator mirrors it. */
+export interface SharedFeedRef {
+  /** The signal whose feed it is, e.g. ipReputation. */
+  signal: string;
+  name: string;
+  url: string;
+  format: FeedFormat;
+  refreshMs: number;
+}
+
+/** Every URL feed a policy's enforcers expect to find shared, by signal. */
+export function sharedFeedsOf(spec: RiskPolicySpec): SharedFeedRef[] {
+  const out: SharedFeedRef[] = [];
+  for (const f of spec.signals.ipReputation?.feeds ?? []) {
+    if (f.url === undefined) continue;
+    out.push({
+      signal: 'ipReputation',
+      name: f.name,
+      url: f.url,
+      format: f.format,
+      refreshMs: parseDuration(f.refreshInterval),
+    });
+  }
+  return out;
+}
+
+/**
+ * Calls `entry` with each entry of a feed's text — comments, blank lines and Spamhaus's
+ * `; SBL` tails removed — and returns how many lines held an entry.
+ */
+export function forEachFeedEntry(text: string, format: FeedFormat, entry: (line: string) => void): number {
+  let lines = 0;
+  let start = 0;
+  const commentMark = format === 'spamhaus-drop' ? ';' : '#';
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    let line = text.slice(start, end);
+    start = end + 1;
+    const comment = line.indexOf(commentMark);
+    if (comment !== -1) line = line.slice(0, comment);
+    if (format !== 'spamhaus-drop') {
+      const hash = line.indexOf('#');
+      if (hash !== -1) line = line.slice(0, hash);
+    }
+    line = line.trim();
+    if (line === '') continue;
+    lines++;
+    entry(line);
+  }
+  return lines;
+}
+
+/** A feed that is mostly not addresses is a broken download, not a list: refuse it. */
+export function checkInvalidShare(lines: number, invalidLines: number): void {
+  if (lines > 0 && invalidLines > lines / 2) {
+    throw new FeedFormatError(`${invalidLines} of ${lines} lines are not IP addresses or CIDRs`);
+  }
+}
+
+/** Checks a feed's text the way an enforcer will read it (the operator's check before sharing). */
+export function checkFeedText(text: string, format: FeedFormat): { entries: number; invalidLines: number } {
+  let invalidLines = 0;
+  const lines = forEachFeedEntry(text, format, (line) => {
+    if (!isCidr(line)) invalidLines++;
+  });
+  checkInvalidShare(lines, invalidLines);
+  return { entries: lines - invalidLines, invalidLines };
+}
+
+export function feedVersion(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** Kept for three refresh intervals (at least ten minutes): a missed refresh does not lose it. */
+export function sharedFeedTtlMs(refreshMs: number): number {
+  return Math.max(3 * refreshMs, 600_000);
+}
+
+/** What the operator writes. */
+export async function publishSharedFeed(
+  redis: Redis,
+  scope: string,
+  feed: SharedFeedRef,
+  text: string,
+): Promise<void> {
+  const key = sharedFeedKey(scope, feed.name);
+  await redis
+    .multi()
+    .hset(key, 'text', text, 'version', feedVersion(text))
+    .pexpire(key, sharedFeedTtlMs(feed.refreshMs))
+    .exec();
+}
+
+/**
+ * Keeps an unchanged feed (the server answered 304) for another retention period. False when
+ * Redis no longer has it (restarted, evicted): it must be fetched whole and published again.
+ */
+export async function keepSharedFeed(redis: Redis, scope: string, feed: SharedFeedRef): Promise<boolean> {
+  return (await redis.pexpire(sharedFeedKey(scope, feed.name), sharedFeedTtlMs(feed.refreshMs))) === 1;
+}
+
+/** What an enforcer reads: the text and its version, or undefined when nothing is shared yet. */
+export async function readSharedFeed(
+  redis: Redis,
+  scope: string,
+  feed: string,
+): Promise<{ text: string; version: string } | undefined> {
+  const [text, version] = await redis.hmget(sharedFeedKey(scope, feed), 'text', 'version');
+  return text && version ? { text, version } : undefined;
+}

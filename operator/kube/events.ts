@@ -1,0 +1,48 @@
+/**
+ * Kubernetes Events about RiskPolicies, as `kubectl describe` shows them. An event that cannot
+ * be written is logged, never fatal: events are for people, reconciling must go on.
+ */
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { API_VERSION, KIND } from '../../api/riskpolicy.ts';
+
+export interface EventSubject {
+  metadata: { name: string; namespace: string; uid?: string };
+}
+
+export type RecordEvent = (
+  obj: EventSubject,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+) => Promise<void>;
+
+export function eventRecorder(core: CoreV1Api, log: Logger): RecordEvent {
+  return async (obj, type, reason, message) => {
+    const now = new Date();
+    try {
+      await core.createNamespacedEvent({
+        namespace: obj.metadata.namespace,
+        body: {
+          metadata: { generateName: `${obj.metadata.name}.`, namespace: obj.metadata.namespace },
+          involvedObject: {
+            apiVersion: API_VERSION,
+            kind: KIND,
+            name: obj.metadata.name,
+            namespace: obj.metadata.namespace,
+            ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+          },
+          reason,
+          message: message.slice(0, 1024),
+          type,
+          source: { component: 'riskgate-operator' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not record event');
+    }
+  };
+}
