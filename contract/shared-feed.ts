@@ -47,6 +47,35 @@ export function sharedFeedsOf(spec: RiskPolicySpec): SharedFeedRef[] {
   return out;
 }
 
+/** The body of an HTTP answer, as undici gives it. */
+export interface FeedBody extends AsyncIterable<Uint8Array> {
+  dump(): Promise<void>;
+  destroy(): void;
+}
+
+/**
+ * A feed URL's answer, read the same way on both sides: 304 is "unchanged" (undefined), 200 its
+ * text within the size cap, anything else an error. The body is always consumed or destroyed.
+ */
+export async function readFeedAnswer(status: number, body: FeedBody): Promise<string | undefined> {
+  if (status !== 200) {
+    await body.dump();
+    if (status === 304) return undefined;
+    throw new Error(`feed URL answered ${status}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > FEED_MAX_BYTES) {
+      body.destroy();
+      throw new Error(`feed larger than ${FEED_MAX_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
 /**
  * Calls `entry` with each entry of a feed's text — comments, blank lines and Spamhaus's
  * `; SBL` tails removed — and returns how many lines held an entry.

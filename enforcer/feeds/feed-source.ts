@@ -4,7 +4,12 @@
  * path. A failed refresh keeps the last good list and marks the feed stale.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { FEED_FETCH_TIMEOUT_MS, FEED_MAX_BYTES, FEED_USER_AGENT } from '../../contract/shared-feed.ts';
+import {
+  FEED_FETCH_TIMEOUT_MS,
+  FEED_MAX_BYTES,
+  FEED_USER_AGENT,
+  readFeedAnswer,
+} from '../../contract/shared-feed.ts';
 import { Agent, request } from '../net/http-client.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
 import { type FeedFormat, parseFeed } from './feed-format.ts';
@@ -167,28 +172,12 @@ export class FeedSource {
       headersTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
       bodyTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
     });
-    if (res.statusCode === 304) {
-      await res.body.dump();
-      return undefined;
-    }
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw new Error(`feed URL answered ${res.statusCode}`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > FEED_MAX_BYTES) {
-        res.body.destroy();
-        throw new Error(`feed larger than ${FEED_MAX_BYTES} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
+    const text = await readFeedAnswer(res.statusCode, res.body);
+    if (text === undefined) return undefined;
     const etag = res.headers['etag'];
     const lastModified = res.headers['last-modified'];
     return {
-      text: Buffer.concat(chunks).toString('utf8'),
+      text,
       commit: () => {
         this.etag = typeof etag === 'string' ? etag : undefined;
         this.lastModified = typeof lastModified === 'string' ? lastModified : undefined;

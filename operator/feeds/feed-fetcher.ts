@@ -7,9 +7,9 @@ import { request } from 'undici';
 import {
   checkFeedText,
   FEED_FETCH_TIMEOUT_MS,
-  FEED_MAX_BYTES,
   FEED_USER_AGENT,
   type FeedFormat,
+  readFeedAnswer,
 } from '../../contract/shared-feed.ts';
 
 export interface FetchedFeed {
@@ -47,25 +47,8 @@ export class FeedFetcher {
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });
-    if (res.statusCode === 304) {
-      await res.body.dump();
-      return { text: undefined, entries: undefined };
-    }
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw new Error(`feed URL answered ${res.statusCode}`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > FEED_MAX_BYTES) {
-        res.body.destroy();
-        throw new Error(`feed larger than ${FEED_MAX_BYTES} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readFeedAnswer(res.statusCode, res.body);
+    if (text === undefined) return { text: undefined, entries: undefined };
     const { entries } = checkFeedText(text, this.format);
     // Validators only after a good check: a cached garbage answer must not pin us to it.
     const etag = res.headers['etag'];
