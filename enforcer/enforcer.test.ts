@@ -396,7 +396,7 @@ describe('restrict', () => {
 });
 
 describe('credential stuffing', () => {
-  it('blocks repeated failures against one account from rotating addresses', async () => {
+  it('challenges, and never denies, repeated failures against one account from rotating addresses', async () => {
     upstream.respond = (_req, res) => {
       res.statusCode = 401;
       res.end('{"error":"bad credentials"}');
@@ -411,11 +411,11 @@ describe('credential stuffing', () => {
       codes.push(res.headers['content-type']?.includes('problem') ? res.json().code : String(res.status));
     }
     // The app sees the first attempts; once the account view fires (account names are
-    // normalised, so case games do not help), the next attempt must prove work, and attempts
-    // that keep coming — blocked ones count too — are denied.
+    // normalised, so case games do not help), every next attempt must prove work. Failures on
+    // an account are a lever anyone can pull: they challenge, never deny — and the refused
+    // attempts do not count against the account, so the challenge does not feed itself.
     expect(codes.slice(0, 3)).toEqual(['401', '401', '401']);
-    expect(codes[3]).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
-    expect(codes.slice(4)).toEqual(Array(4).fill('RG_ERR_DENIED'));
+    expect(codes.slice(3)).toEqual(Array(5).fill('RG_ERR_PROOF_OF_WORK_REQUIRED'));
     expect(upstream.requests).toHaveLength(3);
     expect(upstream.requests[0]!.body.toString()).toContain('guess-0');
     const other = await send('/login', {

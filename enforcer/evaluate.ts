@@ -11,7 +11,7 @@ import { type Identified, identify, unmetRequirement } from './context/identify.
 import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { ANONYMOUS, type RequestContext } from './context/request-context.ts';
 import { type DeviceContext, identifyDevice, NO_DEVICE } from './credentials/device.ts';
-import { type Decision, decide, scoreOf } from './decision/decide.ts';
+import { type Decision, decideContributions, scoreOf } from './decision/decide.ts';
 import { type ClientLocation, UNKNOWN_LOCATION } from './geo/geo-lookup.ts';
 import type { CompiledPolicy, CompiledRoute } from './policy/compiled-policy.ts';
 import { withoutMethodParameter } from './routing/method-override.ts';
@@ -301,7 +301,7 @@ function decideWith(
     if (learned !== undefined) memos = learned;
   }
   const score = scoreOf(contributions);
-  const decision: Decision = allowListed ? 'allow' : decide(score, route.thresholds);
+  const decision: Decision = allowListed ? 'allow' : decideContributions(contributions, route.thresholds);
 
   // A challenge the client has already met lets the request through.
   const challenge = policy.actions.challenge;

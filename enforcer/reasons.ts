@@ -71,11 +71,14 @@ const cell = (text: string) => text.replaceAll('|', '\\|');
 /** The reason-code tables of docs/signals.md. */
 export function reasonTables(): string {
   const signalRows = SIGNALS.flatMap((d) =>
-    d.reasons.map((r) => `| \`${r.code}\` | ${d.name} | ${cell(r.points)} | ${cell(r.when)} |`),
+    d.reasons.map(
+      (r) =>
+        `| \`${r.code}\` | ${d.name} | ${cell(r.points)} | ${r.lever ? 'lever: challenge at most' : 'evidence'} | ${cell(r.when)} |`,
+    ),
   );
   return [
-    '| reason code | signal | points | fires when |',
-    '| --- | --- | --- | --- |',
+    '| reason code | signal | points | may decide | fires when |',
+    '| --- | --- | --- | --- | --- |',
     ...signalRows,
     '',
     'Rules, not risk — refused before any score, logged with these codes:',

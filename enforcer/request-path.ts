@@ -81,7 +81,7 @@ function act(
       sendProblem(reply, 'RG_ERR_RESTRICTED', requestId);
       return 'restrict';
     }
-    const key = `${policy.name}:${ctx.subject.id ?? ctx.client.ip}`;
+    const key = `${policy.name}:${ctx.subject.id ?? ctx.client.key}`;
     const limited = (hits: number): string | undefined => {
       if (hits <= r.limit) return undefined;
       sendProblem(reply, 'RG_ERR_RATE_LIMITED', requestId, {

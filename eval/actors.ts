@@ -13,11 +13,21 @@ import { type Place, sameNetwork, samplePlace } from './world.ts';
 export type Outcome = 'allowed' | 'challenged' | 'restricted' | 'denied' | 'refused';
 export type TrafficClass =
   | 'legitimate'
+  | 'legitimate: no device cookie'
+  | 'legitimate: login during a wave'
+  | 'legitimate: owners under a lockout attack'
+  | 'legitimate: neighbours of a noisy address'
   | 'credential stuffing (distributed)'
+  | 'low-and-slow spray'
+  | 'lockout attack on members'
+  | 'noisy address'
+  | 'rotating inside one IPv6 /64'
   | 'account takeover (impossible travel)'
   | 'stolen token, new device'
   | 'scraping / enumeration'
   | 'known-bad IPs';
+
+export const isLegitimate = (cls: TrafficClass) => cls.startsWith('legitimate');
 
 export interface Sent {
   cls: TrafficClass;
@@ -68,11 +78,13 @@ export function classify(status: number, code: string | undefined): Outcome {
   return status >= 500 ? 'refused' : 'allowed';
 }
 
-interface Person {
+export interface Person {
   name: string;
   home: Place;
   agent: string;
-  device: string;
+  /** An API or mobile client sends none. */
+  device: string | undefined;
+  cls: TrafficClass;
   /** Hours east of UTC, from the longitude: when the person's day starts. */
   offsetHours: number;
   traveller: boolean;
@@ -80,24 +92,60 @@ interface Person {
   takeoverDay: number | undefined;
 }
 
-export function makePeople(w: World, count: number): Person[] {
+/**
+ * The site's members: homes on residential networks of eight countries; three in ten are API or
+ * mobile clients that send no device cookie; one in twenty flies abroad mid-week. `homes`, when
+ * given, places them all on one network (the neighbours of a noisy address).
+ */
+export function makePeople(
+  w: World,
+  count: number,
+  options: { prefix?: string; cls?: TrafficClass; homes?: () => Place } = {},
+): Person[] {
   const people: Person[] = [];
   const countries = new Set(['DE', 'FR', 'GB', 'NL', 'US', 'ES', 'IT', 'SE']);
   for (let i = 0; i < count; i++) {
-    const home = samplePlace(w.geo, w.random, 'residential', (p) => countries.has(p.country));
-    const name = `user${i}@example.com`;
-    w.passwords.set(name, `correct-horse-${i}`);
+    const home =
+      options.homes?.() ?? samplePlace(w.geo, w.random, 'residential', (p) => countries.has(p.country));
+    const name = `${options.prefix ?? 'user'}${i}@example.com`;
+    w.passwords.set(name, `correct-horse-${name}`);
+    const cookie = i % 10 >= 3;
     people.push({
       name,
       home,
       agent: new UserAgent({ deviceCategory: w.random() < 0.8 ? 'desktop' : 'mobile' }).toString(),
-      device: `dev-${i}-${Math.floor(w.random() * 1e9).toString(36)}`,
+      device: cookie ? `dev-${i}-${Math.floor(w.random() * 1e9).toString(36)}` : undefined,
+      cls: options.cls ?? (cookie ? 'legitimate' : 'legitimate: no device cookie'),
       offsetHours: Math.round(home.longitude / 15),
-      traveller: i % 20 === 7,
+      traveller: options.homes === undefined && i % 20 === 7,
       takeoverDay: undefined,
     });
   }
   return people;
+}
+
+/** A member's login from home, as the member's browser or app sends it (challenges met). */
+export async function memberLogin(w: World, p: Person, cls: TrafficClass): Promise<Response> {
+  const headers = {
+    'user-agent': p.agent,
+    ...(p.device ? { cookie: `device_id=${p.device}` } : {}),
+  };
+  const r = {
+    method: 'POST' as const,
+    path: '/login',
+    body: { username: p.name, password: w.passwords.get(p.name) },
+  };
+  let res = await w.send({ ...r, ip: p.home.ip, headers });
+  w.record({ cls, outcome: res.outcome, code: res.code, at: w.sim.now });
+  if (res.code === 'RG_ERR_PROOF_OF_WORK_REQUIRED' && res.json) {
+    const pow = res.json['proofOfWork'] as { challenge: string; difficulty: number };
+    res = await w.send({
+      ...r,
+      ip: p.home.ip,
+      headers: { ...headers, 'x-riskgate-pow': solve(pow.challenge, pow.difficulty)! },
+    });
+  }
+  return res;
 }
 
 /** A person's week: office-hours sessions from home (new IPs on the same ISP), typos, a flight. */
@@ -108,12 +156,12 @@ export function person(w: World, p: Person, start: number, days: number) {
     let mfaToken = false;
     const headers = () => ({
       'user-agent': p.agent,
-      cookie: `device_id=${p.device}`,
+      ...(p.device ? { cookie: `device_id=${p.device}` } : {}),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     });
     const act = async (r: Omit<Request, 'ip'>): Promise<Response> => {
       let res = await w.send({ ...r, ip: place.ip, headers: { ...headers(), ...(r.headers ?? {}) } });
-      w.record({ cls: 'legitimate', outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({ cls: p.cls, outcome: res.outcome, code: res.code, at: sim.now });
       if (process.env['EVAL_LOG'] && res.outcome !== 'allowed') {
         console.error(
           `legit ${res.outcome}: ${p.name} ${r.method} ${r.path} from ${place.ip} (${place.country}) home ${p.home.ip} traveller=${p.traveller}`,
@@ -303,6 +351,120 @@ export function scraper(w: World, name: string, at: number) {
       await sim.sleep(400);
       const res = await w.send({ method: 'GET', path: `/orders/${1000 + i}`, ip: place.ip, headers });
       w.record({ cls: 'scraping / enumeration', outcome: res.outcome, code: res.code, at: sim.now });
+    }
+  };
+}
+
+/** One attempt per address, a new account each, slowly: far below an absolute count. */
+export function spray(w: World, at: number, attempts: number, everyMs: number) {
+  return async (sim: Simulation) => {
+    for (let i = 0; i < attempts; i++) {
+      await sim.sleepUntil(at + i * everyMs);
+      const bot = samplePlace(w.geo, w.random, 'residential');
+      const res = await w.send({
+        method: 'POST',
+        path: '/login',
+        ip: bot.ip,
+        headers: { 'user-agent': new UserAgent().toString() },
+        body: {
+          username: `${Math.floor(w.random() * 1e9).toString(36)}@example.org`,
+          password: 'Summer2026!',
+        },
+      });
+      w.record({
+        cls: 'low-and-slow spray',
+        outcome: res.outcome,
+        code: res.code,
+        loginIp: bot.ip,
+        at: sim.now,
+      });
+    }
+  };
+}
+
+/**
+ * Someone who wants members locked out: wrong passwords on their accounts from many addresses,
+ * while the owners log in from home as they always do.
+ */
+export function lockoutAttack(w: World, at: number, victims: Person[], perVictim: number) {
+  return async (sim: Simulation) => {
+    for (let i = 0; i < victims.length * perVictim; i++) {
+      await sim.sleepUntil(at + i * 3_000);
+      const victim = victims[i % victims.length]!;
+      const from = samplePlace(w.geo, w.random, 'residential');
+      const res = await w.send({
+        method: 'POST',
+        path: '/login',
+        ip: from.ip,
+        headers: { 'user-agent': new UserAgent().toString() },
+        body: { username: victim.name, password: COMMON[Math.floor(w.random() * 2000)] },
+      });
+      w.record({ cls: 'lockout attack on members', outcome: res.outcome, code: res.code, at: sim.now });
+    }
+  };
+}
+
+/** Members who log in while a credential-stuffing wave is on. */
+export function duringWave(w: World, at: number, members: Person[], spanMs: number) {
+  return async (sim: Simulation) => {
+    for (const [i, m] of members.entries()) {
+      await sim.sleepUntil(Math.max(sim.now, at + ((i + 0.5) / members.length) * spanMs));
+      await memberLogin(w, m, 'legitimate: login during a wave');
+    }
+  };
+}
+
+/** The owners of attacked accounts, logging in during and after the attack. */
+export function ownersDuringLockout(w: World, at: number, owners: Person[], spanMs: number) {
+  return async (sim: Simulation) => {
+    for (const [k, offset] of [0.2, 0.5, 0.9, 1.3].entries()) {
+      for (const [i, owner] of owners.entries()) {
+        await sim.sleepUntil(Math.max(sim.now, at + offset * spanMs + i * 7_000 + k));
+        await memberLogin(w, owner, 'legitimate: owners under a lockout attack');
+      }
+    }
+  };
+}
+
+/** Fifty wrong passwords from one address on a big residential network, then its neighbours log in. */
+export function noisyAddress(w: World, at: number, place: Place, neighbours: Person[]) {
+  return async (sim: Simulation) => {
+    for (let i = 0; i < 50; i++) {
+      await sim.sleepUntil(at + i * 10_000);
+      const res = await w.send({
+        method: 'POST',
+        path: '/login',
+        ip: place.ip,
+        headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/140.0' },
+        body: { username: `${Math.floor(w.random() * 1e9).toString(36)}@example.com`, password: 'password1' },
+      });
+      w.record({ cls: 'noisy address', outcome: res.outcome, code: res.code, at: sim.now });
+    }
+    for (const n of neighbours) {
+      await sim.sleep(20_000);
+      await memberLogin(w, n, 'legitimate: neighbours of a noisy address');
+    }
+  };
+}
+
+/** A bot that takes a new address inside its /64 for every attempt. */
+export function rotatingInOne64(w: World, at: number, attempts: number) {
+  return async (sim: Simulation) => {
+    for (let i = 0; i < attempts; i++) {
+      await sim.sleepUntil(at + i * 2_000);
+      const word = (n: number) => (Math.floor(w.random() * 0xffff) ^ n).toString(16);
+      const ip = `2001:db8:4:7:${word(i)}:${word(i * 3)}:${word(i * 7)}:${word(i * 11)}`;
+      const res = await w.send({
+        method: 'POST',
+        path: '/login',
+        ip,
+        headers: { 'user-agent': 'python-requests/2.32.3' },
+        body: {
+          username: `${Math.floor(w.random() * 1e9).toString(36)}@example.net`,
+          password: COMMON[i % 2000],
+        },
+      });
+      w.record({ cls: 'rotating inside one IPv6 /64', outcome: res.outcome, code: res.code, at: sim.now });
     }
   };
 }

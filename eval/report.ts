@@ -1,13 +1,18 @@
 /** Turns what was sent into per-class results, the per-IP baseline and docs/evaluation.md. */
-import type { Outcome, Sent, TrafficClass } from './actors.ts';
+import { isLegitimate, type Outcome, type Sent, type TrafficClass } from './actors.ts';
 
 const OUTCOMES: Outcome[] = ['allowed', 'challenged', 'restricted', 'denied', 'refused'];
 
 export interface Summary {
   stuffingCaught: number;
+  sprayCaught: number;
   takeoverCaught: number;
+  rotationCaught: number;
+  lockoutAttemptsCaught: number;
   legitChallenged: number;
   legitDenied: number;
+  ownerDeniedDuringLockoutAttack: number;
+  neighboursDenied: number;
   baselineLeakRatio: number;
 }
 
@@ -38,9 +43,17 @@ export function baselineLeak(
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function report(sent: readonly Sent[], run: { people: number; days: number; seconds: number }) {
+export interface ClassRow {
+  cls: TrafficClass;
+  total: number;
+  counts: Record<Outcome, number>;
+  /** Requests that reached the app before the enforcer first stopped one of this class. */
+  beforeFirstBlock: number;
+}
+
+export function classRows(sent: readonly Sent[]): ClassRow[] {
   const classes = [...new Set(sent.map((s) => s.cls))] as TrafficClass[];
-  const rows = classes.map((cls) => {
+  return classes.map((cls) => {
     const mine = sent.filter((s) => s.cls === cls).sort((a, b) => a.at - b.at);
     const counts = Object.fromEntries(
       OUTCOMES.map((o) => [o, mine.filter((s) => s.outcome === o).length]),
@@ -53,70 +66,121 @@ export function report(sent: readonly Sent[], run: { people: number; days: numbe
       beforeFirstBlock: firstBlock === -1 ? mine.length : firstBlock,
     };
   });
-  const row = (cls: TrafficClass) => rows.find((r) => r.cls === cls)!;
-  const caught = (cls: TrafficClass) => {
-    const r = row(cls);
-    return r.total === 0 ? 0 : (r.counts.challenged + r.counts.denied) / r.total;
-  };
-  const legit = row('legitimate');
+}
+
+/** Share of a class the enforcer stopped (challenged, restricted, denied or refused): it did not reach the app. */
+const caughtShare = (r: ClassRow | undefined) =>
+  r && r.total > 0 ? (r.total - r.counts.allowed) / r.total : 0;
+const share = (r: ClassRow | undefined, o: Outcome) => (r && r.total > 0 ? r.counts[o] / r.total : 0);
+
+export function summarise(sent: readonly Sent[]): Summary {
+  const rows = classRows(sent);
+  const row = (cls: TrafficClass) => rows.find((r) => r.cls === cls);
+  const legit = sent.filter((s) => isLegitimate(s.cls));
   const stuffing = sent.filter((s) => s.cls === 'credential stuffing (distributed)');
   const ourLeak = stuffing.filter((s) => s.outcome === 'allowed').length;
-  const theirLeak = baselineLeak(stuffing);
-  const summary: Summary = {
-    stuffingCaught: round(caught('credential stuffing (distributed)')),
-    takeoverCaught: round(caught('account takeover (impossible travel)')),
-    legitChallenged: round(legit.counts.challenged / legit.total, 5),
-    legitDenied: round(legit.counts.denied / legit.total, 5),
-    baselineLeakRatio: round(theirLeak / Math.max(1, ourLeak), 1),
+  return {
+    stuffingCaught: round(caughtShare(row('credential stuffing (distributed)'))),
+    sprayCaught: round(caughtShare(row('low-and-slow spray'))),
+    takeoverCaught: round(caughtShare(row('account takeover (impossible travel)'))),
+    rotationCaught: round(caughtShare(row('rotating inside one IPv6 /64'))),
+    lockoutAttemptsCaught: round(caughtShare(row('lockout attack on members'))),
+    legitChallenged: round(
+      legit.filter((s) => s.outcome === 'challenged').length / Math.max(1, legit.length),
+      5,
+    ),
+    legitDenied: round(legit.filter((s) => s.outcome === 'denied').length / Math.max(1, legit.length), 5),
+    ownerDeniedDuringLockoutAttack: round(
+      share(row('legitimate: owners under a lockout attack'), 'denied'),
+      5,
+    ),
+    neighboursDenied: round(share(row('legitimate: neighbours of a noisy address'), 'denied'), 5),
+    baselineLeakRatio: round(baselineLeak(stuffing) / Math.max(1, ourLeak), 1),
   };
+}
 
-  const header = `| traffic class | requests | ${OUTCOMES.join(' | ')} | reached the app before the first block |`;
-  const sep = `|${' --- |'.repeat(OUTCOMES.length + 3)}`;
-  const lines = rows.map(
+export function table(sent: readonly Sent[]): string {
+  const header = `| traffic class | requests | ${OUTCOMES.join(' | ')} | reached the app | reached it before the first block |`;
+  const sep = `|${' --- |'.repeat(OUTCOMES.length + 4)}`;
+  const lines = classRows(sent).map(
     (r) =>
-      `| ${r.cls} | ${r.total} | ${OUTCOMES.map((o) => r.counts[o]).join(' | ')} | ${r.cls === 'legitimate' ? '—' : r.beforeFirstBlock} |`,
+      `| ${r.cls} | ${r.total} | ${OUTCOMES.map((o) => r.counts[o]).join(' | ')} | ${r.counts.allowed} | ${isLegitimate(r.cls) ? '—' : r.beforeFirstBlock} |`,
   );
-  const table = [header, sep, ...lines].join('\n');
+  return [header, sep, ...lines].join('\n');
+}
+
+export interface EvaluatedPolicy {
+  label: string;
+  file: string;
+  sent: readonly Sent[];
+  seconds: number;
+}
+
+export function report(runs: readonly EvaluatedPolicy[], world: { people: number; days: number }) {
+  const shipped = runs[0]!;
+  const summary = summarise(shipped.sent);
+  const stuffing = shipped.sent.filter((s) => s.cls === 'credential stuffing (distributed)');
+  const sections = runs.map((r) => {
+    const s = summarise(r.sent);
+    return `## ${r.label}: \`${r.file}\`
+
+${table(r.sent)}
+
+\`\`\`json
+${JSON.stringify(s)}
+\`\`\`
+`;
+  });
   const markdown = `<!-- Written by \`npm run eval\`. -->
 # Detection evaluation
 
 \`\`\`sh
-npm run eval        # EVAL_PEOPLE=${run.people} EVAL_DAYS=${run.days}
+npm run eval        # EVAL_PEOPLE=${world.people} EVAL_DAYS=${world.days}
 \`\`\`
 
-A simulated week: ${run.people} people with realistic user agents (the \`user-agents\` package),
-homes sampled from the bundled GeoLite2 City and ASN data, office-hours rhythm, typos, home IPs
-that change within their ISP, and a few who fly abroad mid-week; against them a distributed
-credential-stuffing wave (common passwords from \`@zxcvbn-ts/language-common\`, one or two
-attempts per botnet address across many networks), account takeovers with phished passwords
-from far away, stolen tokens replayed from a new machine, scrapers walking object ids, and
-known-bad addresses from a feed. Everything goes over HTTP through a real enforcer
-(\`eval/policy.yaml\`) with a real Redis, on a simulated clock (${run.seconds.toFixed(0)} s of wall time).
+A simulated week, played twice over HTTP through a real enforcer with a real Redis, on a
+simulated clock: first on **\`examples/quickstart.yaml\` exactly as it ships**, then on a policy
+tuned for this shop (\`eval/policy.yaml\`), reported beside it and labelled.
+
+The world: ${world.people} members with realistic user agents (the \`user-agents\` package), homes sampled
+from the bundled GeoLite2 City and ASN data, office-hours rhythm, typos, home IPs that change
+within their ISP, a few who fly abroad mid-week, and three in ten who are API or mobile clients
+sending no device cookie; 20 more members who all live on one big residential network. Against
+them: a distributed credential-stuffing wave (common passwords from \`@zxcvbn-ts/language-common\`,
+one or two attempts per botnet address across many networks) during which 30 members log in; a
+lockout attack — wrong passwords on 10 members' accounts from 300 addresses — while those members
+log in from home; a low-and-slow spray (one attempt per address, a new account each, one every
+20 seconds at night); one noisy address failing 50 logins on the network where the 20 neighbours
+live, who then log in; a bot taking a new address inside one IPv6 /64 for every attempt; account
+takeovers with phished passwords from far away, stolen tokens replayed from a new machine,
+scrapers walking object ids, and addresses from the policy's threat feed.
 
 People behave as people do: a browser answers a proof-of-work challenge, a person completes MFA
-when asked to step up. Bots do neither. "challenged" and "denied" count the first answer to each
-request.
+when asked to step up. Bots do neither. Each row counts the first answer to each request;
+"caught" below is the share the enforcer stopped (challenged, restricted, denied, refused).
 
-${table}
-
-## Summary
+## Summary, on the shipped quickstart policy
 
 | measure | value |
 | --- | --- |
-| distributed credential stuffing challenged or denied | ${(summary.stuffingCaught * 100).toFixed(2)} % |
-| impossible-travel takeover requests challenged or denied | ${(summary.takeoverCaught * 100).toFixed(2)} % |
+| distributed credential stuffing caught | ${(summary.stuffingCaught * 100).toFixed(2)} % |
+| low-and-slow spray caught | ${(summary.sprayCaught * 100).toFixed(2)} % |
+| impossible-travel takeover requests caught | ${(summary.takeoverCaught * 100).toFixed(2)} % |
+| attempts rotating inside one /64 caught | ${(summary.rotationCaught * 100).toFixed(2)} % |
+| lockout attempts caught | ${(summary.lockoutAttemptsCaught * 100).toFixed(2)} % |
 | legitimate requests challenged | ${(summary.legitChallenged * 100).toFixed(3)} % |
 | legitimate requests denied | ${(summary.legitDenied * 100).toFixed(3)} % |
-| stuffing attempts a per-IP threshold (fail2ban: 5 failures / 10 min) lets through | ${theirLeak} of ${stuffing.length} |
-| stuffing attempts Riskgate lets through | ${ourLeak} of ${stuffing.length} |
+| owners' logins denied during the lockout attack | ${(summary.ownerDeniedDuringLockoutAttack * 100).toFixed(2)} % |
+| neighbours' logins denied after the noisy address | ${(summary.neighboursDenied * 100).toFixed(2)} % |
+| stuffing attempts a per-IP threshold (fail2ban: 5 failures / 10 min) lets through | ${baselineLeak(stuffing)} of ${stuffing.length} |
+| stuffing attempts Riskgate lets through | ${stuffing.filter((s) => s.outcome === 'allowed').length} of ${stuffing.length} |
 | baseline leak ÷ Riskgate leak | ${summary.baselineLeakRatio} |
 
 A per-IP threshold never trips on a botnet that spends one or two attempts per address;
-Riskgate's global and account views see the wave as a whole.
+Riskgate sees the wave against the route's own baseline. What others can raise — failures on an
+account, a network, a route — only ever challenges, and not at all for an owner in a context the
+account knows (docs/signals.md, the lockout promise).
 
-\`\`\`json
-${JSON.stringify(summary)}
-\`\`\`
-`;
-  return { summary, table, markdown };
+${sections.join('\n')}`;
+  return { summary, markdown, tables: runs.map((r) => `${r.label}\n${table(r.sent)}`).join('\n\n') };
 }

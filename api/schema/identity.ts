@@ -42,6 +42,15 @@ export const clientIdentity = z
       .enum(['x-forwarded-for', 'forwarded'])
       .default('x-forwarded-for')
       .describe('Which header trusted proxies write.'),
+    ipv6PrefixLength: z
+      .number()
+      .int()
+      .min(48)
+      .max(128)
+      .default(64)
+      .describe(
+        'IPv6 clients are counted and rate-limited by this prefix (a host holds a /64 and may hop between its addresses); IPv4 clients by address. Default 64.',
+      ),
   })
   .describe('How the client IP is found.');
 

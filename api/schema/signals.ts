@@ -171,17 +171,89 @@ export const signals = z
         window: duration('10m').describe('Sliding window for failure counts. Default 10m.'),
         thresholds: z
           .strictObject({
-            perIp: z.number().int().min(1).max(1000000).default(10),
-            perAsn: z.number().int().min(1).max(1000000).default(50),
-            perAccount: z.number().int().min(1).max(1000000).default(5),
-            perCredential: z.number().int().min(1).max(1000000).default(3),
-            global: z.number().int().min(1).max(10000000).default(500),
-            distinctAccountsPerIp: z.number().int().min(1).max(1000000).default(5),
+            perIp: z
+              .number()
+              .int()
+              .min(1)
+              .max(1000000)
+              .default(10)
+              .describe('Failed or refused attempts from one client (an IPv4 address or an IPv6 prefix).'),
+            perAsn: z
+              .number()
+              .int()
+              .min(1)
+              .max(1000000)
+              .default(50)
+              .describe('Failed attempts from one network.'),
+            perAccount: z
+              .number()
+              .int()
+              .min(1)
+              .max(1000000)
+              .default(5)
+              .describe('Failed attempts on one account.'),
+            perCredential: z
+              .number()
+              .int()
+              .min(1)
+              .max(1000000)
+              .default(3)
+              .describe('Failed attempts of one account and password pair.'),
+            global: z
+              .number()
+              .int()
+              .min(1)
+              .max(10000000)
+              .default(500)
+              .describe(
+                'Failed or refused attempts on a login route, whatever its baseline: the ceiling of a wave.',
+              ),
+            distinctAccountsPerIp: z
+              .number()
+              .int()
+              .min(1)
+              .max(1000000)
+              .default(5)
+              .describe('Distinct accounts tried from one client.'),
           })
           .prefault({})
-          .describe('Failures in the window at which each view reaches full weight.'),
+          .describe(
+            'Counts in the window at which each view reaches full weight (it says nothing below half).',
+          ),
+        wave: z
+          .strictObject({
+            factor: z
+              .number()
+              .min(1.5)
+              .max(1000)
+              .default(5)
+              .describe(
+                "A wave: failed or refused attempts in the window at this many times the route's learned baseline…",
+              ),
+            floor: z
+              .number()
+              .int()
+              .min(1)
+              .max(1000000)
+              .default(10)
+              .describe('…and at least this many, so a quiet route is not in a wave after two typos.'),
+          })
+          .prefault({})
+          .describe(
+            "A login wave measured against the route's own baseline (learned by each enforcer while no wave is on, after its first hour); thresholds.global stays the ceiling.",
+          ),
       })
       .optional()
-      .describe('Failed logins counted per IP, ASN, account, credential and globally.'),
+      .describe(
+        'Failed logins counted per client, network, account, credential pair, and per route against its baseline. Only the app refusing a password the enforcer let through is a failure; counts against an account, a network or a route challenge at most, and never an owner logging in from a context the account knows.',
+      ),
+    loginFamiliarity: z
+      .strictObject({
+        weight: weight(30),
+      })
+      .optional()
+      .describe(
+        "How familiar a login attempt's context (network prefix, ASN, country, browser family, device) is for the account, from its recent successful logins: the owner passes, a stranger pays.",
+      ),
   })
   .describe('Risk signals. A signal that is not listed is off.');

@@ -4,12 +4,17 @@
  * written by the client and never believed.
  */
 import type { ClientLocation } from '../geo/geo-lookup.ts';
-import { formatIp, parseIpInto } from '../net/ip.ts';
+import { formatIp, parseIpInto, prefixOf } from '../net/ip.ts';
 import type { IpRangeSet } from '../net/ip-range-set.ts';
 import { BoundedCache } from '../state/bounded-cache.ts';
 
 export interface ClientAddress {
   ip: string;
+  /**
+   * Who the client is, for counting and rate limits: the IPv4 address, or the IPv6 network of
+   * the policy's prefix length (a /64 by default), since one host holds a whole /64.
+   */
+  key: string;
   family: 4 | 6;
   /** Words of the address; shared between requests, never written. */
   words: Uint32Array;
@@ -61,9 +66,12 @@ export class ClientIpResolver {
    */
   private readonly known = new BoundedCache<string, ClientAddress & { trusted: boolean }>({ max: 50_000 });
 
-  constructor(trusted: IpRangeSet, header: ForwardedHeader) {
+  private readonly ipv6PrefixLength: number;
+
+  constructor(trusted: IpRangeSet, header: ForwardedHeader, ipv6PrefixLength = 64) {
     this.trusted = trusted;
     this.header = header;
+    this.ipv6PrefixLength = ipv6PrefixLength;
   }
 
   /** The request header this resolver reads. */
@@ -77,8 +85,10 @@ export class ClientIpResolver {
       const words = new Uint32Array(4);
       const family = parseIpInto(text, words);
       if (family === 0) return undefined;
+      const ip = canonicalText(text, family, words);
       address = {
-        ip: canonicalText(text, family, words),
+        ip,
+        key: family === 4 ? ip : prefixOf(6, words, this.ipv6PrefixLength),
         family,
         words,
         trusted: this.trusted.size > 0 && this.trusted.has(family, words),

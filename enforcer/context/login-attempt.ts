@@ -9,6 +9,11 @@ import type { LoginAttempt } from './request-context.ts';
 
 export const MAX_LOGIN_BODY_BYTES = 64 * 1024;
 
+/** An account's name in shared state and counters: SHA-256, 22 characters, never the name. */
+export function accountId(account: string): string {
+  return createHash('sha256').update('account\u0000').update(account).digest('base64url').slice(0, 22);
+}
+
 export class BodyTooLargeError extends Error {
   readonly code = 'RG_ERR_BODY_TOO_LARGE';
 }
@@ -96,6 +101,6 @@ export class LoginAttemptReader {
             .digest('base64url')
             .slice(0, 22)
         : undefined;
-    return { account: normalised, credential };
+    return { account: normalised, accountId: accountId(normalised), credential };
   }
 }

@@ -26,6 +26,8 @@ export const ANONYMOUS: Subject = Object.freeze({
 export interface LoginAttempt {
   /** The account named in the body, lower-cased and trimmed. */
   account: string;
+  /** How shared state names the account: a hash of it, never the name, of a bounded size. */
+  accountId: string;
   /** Salted hash of account + password: pairs are counted, never stored. */
   credential: string | undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, scoreOf } from './decide.ts';
+import { decide, decideContributions, scoreOf } from './decide.ts';
 import { thresholdsFor } from './thresholds.ts';
 
 const base = { challenge: 40, restrict: 60, deny: 80 };
@@ -28,5 +28,36 @@ describe('decision', () => {
   it('caps the score at 100', () => {
     expect(scoreOf([{ points: 90 }, { points: 70 }])).toBe(100);
     expect(scoreOf([])).toBe(0);
+  });
+});
+
+describe('levers', () => {
+  const login = thresholdsFor(base, 'high'); // challenge 25, restrict 45, deny 65
+
+  it('a lever alone challenges, never restricts or denies', () => {
+    expect(decideContributions([{ points: 70, lever: true }], login)).toBe('challenge');
+    expect(
+      decideContributions(
+        [
+          { points: 42, lever: true },
+          { points: 70, lever: true },
+        ],
+        login,
+      ),
+    ).toBe('challenge');
+    expect(decideContributions([{ points: 10, lever: true }], login)).toBe('allow');
+  });
+
+  it('beyond a challenge, only the request’s own evidence counts', () => {
+    // 20 of its own and 70 of levers: challenged, not denied.
+    expect(decideContributions([{ points: 20 }, { points: 70, lever: true }], login)).toBe('challenge');
+    // its own evidence reaches restrict and deny as it would alone
+    expect(decideContributions([{ points: 50 }, { points: 70, lever: true }], login)).toBe('restrict');
+    expect(decideContributions([{ points: 70 }, { points: 30, lever: true }], login)).toBe('deny');
+  });
+
+  it('without levers decides on the score', () => {
+    expect(decideContributions([{ points: 30 }, { points: 40 }], login)).toBe('deny');
+    expect(decideContributions([], login)).toBe('allow');
   });
 });

@@ -174,3 +174,21 @@ export function normalizeIp(text: string): string | undefined {
   const family = parseIpInto(text, words);
   return family === 0 ? undefined : formatIp(family, words);
 }
+
+/**
+ * The network of an address: the address's first `bits` bits, written as `address/bits` (or the
+ * address alone when it keeps all of them). IPv6 hosts are given a /64 each, and a client can
+ * hop between its addresses at will: counting them by prefix counts one client once.
+ */
+export function prefixOf(family: 4 | 6, words: Uint32Array, bits: number): string {
+  const total = family === 4 ? 32 : 128;
+  if (bits >= total) return formatIp(family, words);
+  const masked = new Uint32Array(4);
+  const offset = 128 - total;
+  for (let w = 0; w < 4; w++) {
+    const keep = Math.max(0, Math.min(32, offset + bits - w * 32));
+    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+    masked[w] = (words[w]! & mask) >>> 0;
+  }
+  return `${formatIp(family, masked)}/${bits}`;
+}

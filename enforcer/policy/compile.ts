@@ -165,6 +165,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     clientIp: new ClientIpResolver(
       IpRangeSet.from(spec.clientIdentity.trustedProxies),
       spec.clientIdentity.forwardedHeader,
+      spec.clientIdentity.ipv6PrefixLength,
     ),
     routes,
     requestHandling: {

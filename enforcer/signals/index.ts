@@ -9,6 +9,7 @@ import { device } from './device.ts';
 import { geoVelocity } from './geo-velocity.ts';
 import { geoip } from './geoip.ts';
 import { ipReputation } from './ip-reputation.ts';
+import { loginFamiliarity } from './login-familiarity.ts';
 import type { SignalDefinition } from './signal.ts';
 
 export const SIGNALS: readonly SignalDefinition[] = [
@@ -18,4 +19,5 @@ export const SIGNALS: readonly SignalDefinition[] = [
   device,
   behaviour,
   credentialStuffing,
+  loginFamiliarity,
 ] as readonly SignalDefinition[];

@@ -19,6 +19,12 @@ export interface Contribution {
   points: number;
   /** Short human detail for logs and explain; never sent to clients. */
   detail: string;
+  /**
+   * Raised by others' actions rather than this request's own (failures counted against an
+   * account, a network, everyone): it may challenge the request, never restrict or deny it
+   * (decision/decide.ts). Set from the reason code's registration.
+   */
+  lever?: boolean;
 }
 
 /** A reason code as docs/signals.md lists it (generated from the registry). */
@@ -27,6 +33,8 @@ export interface ReasonCode {
   /** How many points, in words: `weight`, `up to weight`, `hostingAsnPenalty`, … */
   points: string;
   when: string;
+  /** Counts that anyone can raise against someone else: the contribution challenges at most. */
+  lever?: boolean;
 }
 
 /** What the answer to a request was, as learning sees it. */

@@ -12,7 +12,7 @@ export function testContext(over: Partial<RequestContext> = {}): RequestContext 
     method: 'GET',
     path: '/',
     query: '',
-    client: { ip: '192.0.2.1', family: 4, words: new Uint32Array(4) },
+    client: { ip: '192.0.2.1', key: '192.0.2.1', family: 4, words: new Uint32Array(4) },
     location: UNKNOWN_LOCATION,
     route: {} as RequestContext['route'],
     subject: ANONYMOUS,

@@ -11,9 +11,10 @@
  */
 import { parseDuration } from '../../../api/duration.ts';
 import type { RequestContext } from '../../context/request-context.ts';
+import { agentFamily } from '../../context/user-agent.ts';
 import { jsonCodec, type StatePlan, type StateView, type StateWrites, valueAt } from '../../state/slots.ts';
+import { Population } from '../population.ts';
 import { type CompiledSignal, type Contribution, defineSignal, type Outcome } from '../signal.ts';
-import { Population } from './population.ts';
 import {
   currentMinute,
   emptyProfile,
@@ -31,27 +32,6 @@ const Z: Record<'low' | 'medium' | 'high', number> = { low: 6, medium: 4, high: 
 const FULL_LOG_RATIO: Record<'low' | 'medium' | 'high', number> = { low: 4, medium: 3, high: 2 };
 const MAX_FEATURE_LOG_RATIO = 1.5;
 const MIN_RATE_LIMIT = 30;
-
-const families = new Map<string, string>();
-
-/** Browser/OS family of a user agent; memoised (bounded), since clients repeat theirs. */
-export function agentFamily(userAgent: string): string {
-  let family = families.get(userAgent);
-  if (family === undefined) {
-    family = computeAgentFamily(userAgent);
-    if (families.size >= 10_000) families.clear();
-    families.set(userAgent, family);
-  }
-  return family;
-}
-
-function computeAgentFamily(userAgent: string): string {
-  const ua = userAgent.toLowerCase();
-  const browser =
-    /(edg|firefox|chrome|safari|curl|python|go-http|okhttp|java|wget|postman|node)/.exec(ua)?.[1] ?? 'other';
-  const os = /(windows|android|iphone|ipad|mac os|linux)/.exec(ua)?.[1] ?? 'other';
-  return `${browser}/${os}`;
-}
 
 const HOURS = Array.from({ length: 24 }, (_, h) => String(h));
 
@@ -78,7 +58,7 @@ interface Seen {
 
 export class BehaviourSignal implements CompiledSignal<number | undefined, Seen | undefined> {
   readonly name = 'behaviour';
-  readonly population: Population;
+  readonly population: Population<Feature>;
   readonly windowMs: number;
   private readonly weight: number;
   private readonly sensitivity: 'low' | 'medium' | 'high';
@@ -87,7 +67,7 @@ export class BehaviourSignal implements CompiledSignal<number | undefined, Seen 
     weight: number,
     windowMs: number,
     sensitivity: 'low' | 'medium' | 'high',
-    population = new Population(),
+    population = new Population(FEATURES),
   ) {
     this.weight = weight;
     this.windowMs = windowMs;
