@@ -9,6 +9,7 @@ import { stepUpSatisfied } from './actions/step-up.ts';
 import { type ClientAddress, ForwardedHeaderError } from './context/client-ip.ts';
 import { type Identified, identify, unmetRequirement } from './context/identify.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
+import { LoginBodyError } from './context/login-body.ts';
 import { ANONYMOUS, type RequestContext } from './context/request-context.ts';
 import { type DeviceContext, identifyDevice, NO_DEVICE } from './credentials/device.ts';
 import { type Decision, decideContributions, scoreOf } from './decision/decide.ts';
@@ -215,24 +216,54 @@ function afterIdentity(run: Run, identified: Identified): Evaluation | Promise<E
 
   const login = route.login;
   if (!login) return withDevice(run);
-  return input.readBody().then(
-    (body) => {
-      run.body = body;
-      ctx.login = run.deps.logins.read(
-        body,
-        input.headers['content-type'],
-        login.accountField,
-        login.passwordField,
-      );
-      return withDevice(run);
-    },
-    (err: unknown) => {
+  // A CORS preflight carries no attempt, and its body is not read.
+  if (preflight) return withDevice(run);
+  const headers = input.headers;
+  const authorization = headers['authorization'];
+  const refuse = (err: unknown): Evaluation | Promise<Evaluation> => {
+    if (!(err instanceof LoginBodyError)) {
       if ((err as { code?: string }).code === 'RG_ERR_BODY_TOO_LARGE') {
         return refusal('RG_ERR_BODY_TOO_LARGE', 'request.body_too_large', route, ctx.client.ip);
       }
       throw err;
-    },
-  );
+    }
+    // An attempt the enforcer cannot read is refused, never taken for one without an account.
+    if (policy.mode !== 'monitor') return refusal(err.code, err.reason, route, ctx.client.ip);
+    shadowReasons.push(err.reason);
+    return withDevice(run);
+  };
+  return input.readBody().then((body) => {
+    run.body = body;
+    let attempt: ReturnType<LoginAttemptReader['read']>;
+    try {
+      attempt = run.deps.logins.read(
+        {
+          body,
+          contentType: header(headers['content-type']),
+          contentEncoding: header(headers['content-encoding']),
+          query: ctx.query,
+          authorization: typeof authorization === 'string' ? authorization : undefined,
+        },
+        login.accountField,
+        login.passwordField,
+      );
+    } catch (err) {
+      return refuse(err);
+    }
+    if (attempt instanceof Promise) {
+      return attempt.then((a) => {
+        ctx.login = a;
+        return withDevice(run);
+      }, refuse);
+    }
+    ctx.login = attempt;
+    return withDevice(run);
+  }, refuse);
+}
+
+/** A header that must occur once: its value, or the values joined as a proxy would. */
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function withDevice(run: Run): Evaluation | Promise<Evaluation> {

@@ -40,7 +40,19 @@ export const RULE_REASONS: readonly RuleReason[] = [
     when: 'a trusted proxy’s forwarding header holds a hop that is not an address',
   },
   { code: 'request.uri_too_long', when: 'the request target is over 8 KiB' },
-  { code: 'request.body_too_large', when: 'a login body is over its limit' },
+  { code: 'request.body_too_large', when: 'a login body is over its limit, compressed or decompressed' },
+  {
+    code: 'request.login_ambiguous',
+    when: 'a login attempt names its account twice, in two cases, as an array, or differently in body, query and header',
+  },
+  {
+    code: 'request.login_body_unreadable',
+    when: 'a login body does not decode or parse as its media type says',
+  },
+  {
+    code: 'request.login_body_unsupported',
+    when: 'a login body in a content coding, media type or charset the enforcer does not read',
+  },
   { code: 'request.method_not_allowed', when: 'the route refuses methods it does not list' },
   {
     code: 'state.unavailable',

@@ -128,7 +128,7 @@ class LoginWorld {
       accepted: status === 200,
     };
     const writes = new StateWrites();
-    this.signals.forEach((s, i) => s.learn?.(ctx, outcome, memos[i], writes));
+    for (const [i, s] of this.signals.entries()) s.learn?.(ctx, outcome, memos[i], writes);
     this.store.apply(writes, ctx.now);
     return { decision, codes: out.map((c) => c.code) };
   }
