@@ -226,6 +226,12 @@ describe('deny', () => {
     expect(res.json().code).toBe('RG_ERR_BAD_FORWARDED');
   });
 
+  it('scores a client its proxy withheld (unknown) instead of refusing it, and reaches the app', async () => {
+    const before = upstream.requests.length;
+    expect((await send('/a', { headers: from('203.0.113.9, unknown') })).status).toBe(200);
+    expect(upstream.requests.length).toBe(before + 1);
+  });
+
   it('scores IPv4-mapped and IPv6 clients', async () => {
     expect((await send('/a', { headers: from('::ffff:203.0.113.77') })).status).toBe(403);
     expect((await send('/a', { headers: from('2001:db8:bad::1') })).status).toBe(403);

@@ -79,7 +79,7 @@ export interface EvaluateDeps {
 
 /** The client's location, looked up once per resolved address and kept with it. */
 function locationOf(policy: CompiledPolicy, client: ClientAddress): ClientLocation {
-  if (!policy.geo) return UNKNOWN_LOCATION;
+  if (!policy.geo || client.hidden) return UNKNOWN_LOCATION;
   if (client.location === undefined) client.location = policy.geo.locate(client.ip, client.family);
   return client.location;
 }
@@ -280,7 +280,7 @@ function withState(run: Run, device: DeviceContext): Evaluation | Promise<Evalua
   ctx.location = locationOf(policy, ctx.client);
   // Allow-lists win over every signal: no state is read for them.
   const allowListed =
-    policy.allowCidrs.has(ctx.client.family, ctx.client.words) ||
+    (!ctx.client.hidden && policy.allowCidrs.has(ctx.client.family, ctx.client.words)) ||
     (ctx.subject.id !== undefined && policy.allowSubjects.has(ctx.subject.id));
   if (allowListed) return decideWith(run, undefined, undefined);
   const signals = policy.signals;

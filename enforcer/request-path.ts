@@ -13,6 +13,7 @@ import type { DecisionLog, DecisionRecord } from './observability/decision-log.t
 import type { EnforcerMetrics } from './observability/metrics.ts';
 import { recordOutcome } from './outcome/record-outcome.ts';
 import type { CompiledPolicy } from './policy/compiled-policy.ts';
+import { headerSafe } from './proxy/headers.ts';
 import type { Upstream } from './proxy/upstream.ts';
 import type { StateStore } from './state/state-store.ts';
 
@@ -174,7 +175,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
       'x-riskgate-request-id': ctx.requestId,
     };
     if (policy.mode === 'monitor') headers['x-riskgate-shadow-decision'] = evaluation.effective;
-    if (ctx.subject.id !== undefined) headers['x-riskgate-subject'] = ctx.subject.id;
+    if (ctx.subject.id !== undefined) headers['x-riskgate-subject'] = headerSafe(ctx.subject.id);
     return upstream
       .forward(raw, reply, ctx.path + ctx.query, headers, ctx.requestId, policy.headerRules, evaluation.body)
       .then((result) => {

@@ -230,6 +230,45 @@ describe('Authorization is read as RFC 9110 reads it', () => {
   );
 });
 
+describe('what clients send that must work, not 5xx', () => {
+  it('an upload with Expect: 100-continue gets 100, then the app gets the body', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let out = '';
+      socket.on('data', (d) => {
+        out += d.toString('latin1');
+        if (out.startsWith('HTTP/1.1 100')) {
+          out += '|';
+          socket.write('x'.repeat(2048));
+        }
+        if (/\r\n\r\n.*\}$/s.test(out.split('|')[1] ?? '')) socket.end();
+      });
+      socket.on('close', () => resolve(out));
+      socket.write(
+        `PUT /products/upload HTTP/1.1\r\nHost: app\r\nExpect: 100-continue\r\nContent-Length: 2048\r\nConnection: close\r\n\r\n`,
+      );
+    });
+    const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    rows.push(
+      `| \`PUT /products/upload\` with \`Expect: 100-continue\` and a 2 KB body | ${statuses.join(', ')} | PUT /products/upload → products |`,
+    );
+    expect(statuses).toEqual(['100', '200']);
+    expect(app.handled.at(-1)?.method).toBe('PUT');
+  });
+
+  it('a token whose subject is not Latin-1 reaches the app with the subject percent-encoded', async () => {
+    const unicode = await demoToken({ sub: 'ユーザー%42', scope: 'payments:write' });
+    const { status, ran } = await probe(
+      '`POST /transfer` with a token whose `sub` is `ユーザー%42`',
+      `POST /transfer HTTP/1.1\r\nAuthorization: Bearer ${unicode}`,
+    );
+    expect(status).toBe(200);
+    const header = ran[0]!.headers['x-riskgate-subject'] as string;
+    expect(header).toBe('%E3%83%A6%E3%83%BC%E3%82%B6%E3%83%BC%2542');
+    expect(decodeURIComponent(header)).toBe('ユーザー%42');
+  });
+});
+
 describe('docs/security.md', () => {
   it('shows the walk-around table these tests observed', () => {
     const table = ['| request | enforcer answered | the app ran |', '| --- | ---: | --- |', ...rows].join(

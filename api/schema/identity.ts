@@ -42,6 +42,12 @@ export const clientIdentity = z
       .enum(['x-forwarded-for', 'forwarded'])
       .default('x-forwarded-for')
       .describe('Which header trusted proxies write.'),
+    hiddenClients: z
+      .enum(['accept', 'refuse'])
+      .default('accept')
+      .describe(
+        'A client a trusted proxy withheld (RFC 7239 `for=unknown` or an obfuscated `for=_id`, also `unknown` in X-Forwarded-For). accept: scored without an address — an obfuscated id is counted as the client, `unknown` is not counted one by one. refuse: 400 RG_ERR_BAD_FORWARDED.',
+      ),
     ipv6PrefixLength: z
       .number()
       .int()

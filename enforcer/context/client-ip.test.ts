@@ -50,7 +50,33 @@ describe('client IP', () => {
     expect(fwd.resolve('127.0.0.1', 'for=192.0.2.60;proto=http;by=203.0.113.43').ip).toBe('192.0.2.60');
     expect(fwd.resolve('127.0.0.1', 'for="[2001:db8:cafe::17]:4711"').ip).toBe('2001:db8:cafe::17');
     expect(fwd.resolve('127.0.0.1', 'for=1.1.1.1, for=192.0.2.43:8080').ip).toBe('192.0.2.43');
-    expect(() => fwd.resolve('127.0.0.1', 'for=unknown')).toThrow(ForwardedHeaderError);
+  });
+
+  it('takes a client its proxy withheld (RFC 7239 §6) as one without an address, or refuses it by policy', () => {
+    const unknown = fwd.resolve('127.0.0.1', 'for=unknown');
+    expect([unknown.ip, unknown.key, unknown.hidden]).toEqual(['unknown', '', true]);
+    const obfuscated = fwd.resolve('127.0.0.1', 'for="_gazonk"');
+    expect([obfuscated.ip, obfuscated.key, obfuscated.hidden]).toEqual(['_gazonk', '_gazonk', true]);
+    expect(xff.resolve('127.0.0.1', 'unknown').hidden).toBe(true);
+    const strict = new ClientIpResolver(trusted, 'forwarded', 64, 'refuse');
+    expect(() => strict.resolve('127.0.0.1', 'for=unknown')).toThrow(ForwardedHeaderError);
+    expect(() => fwd.resolve('127.0.0.1', 'for=_')).toThrow(ForwardedHeaderError);
+  });
+
+  it('refuses zone ids and over-long hops from a header, and never remembers them', () => {
+    expect(() => xff.resolve('127.0.0.1', `1.2.3.4%${'x'.repeat(8192)}`)).toThrow(ForwardedHeaderError);
+    expect(() => xff.resolve('127.0.0.1', 'fe80::1%eth0')).toThrow(ForwardedHeaderError);
+    expect(() => xff.resolve('127.0.0.1', `${'0'.repeat(60)}1.2.3.4`)).toThrow(ForwardedHeaderError);
+    // A peer's own zone id, from the kernel, is its address.
+    expect(direct.resolve('fe80::1%eth0', undefined).ip).toBe('fe80::1');
+  });
+
+  it('counts an IPv6 client by its prefix, an IPv4 client by its address', () => {
+    expect(xff.resolve('127.0.0.1', '2001:db8:1:2:aaaa:bbbb:cccc:dddd').key).toBe('2001:db8:1:2::/64');
+    expect(xff.resolve('127.0.0.1', '2001:db8:1:2::9').key).toBe('2001:db8:1:2::/64');
+    expect(xff.resolve('127.0.0.1', '203.0.113.9').key).toBe('203.0.113.9');
+    const by48 = new ClientIpResolver(trusted, 'x-forwarded-for', 48);
+    expect(by48.resolve('127.0.0.1', '2001:db8:1:2::9').key).toBe('2001:db8:1::/48');
   });
 
   it('agrees with a split-and-scan reading of X-Forwarded-For (property)', () => {

@@ -9,6 +9,7 @@ import type { IpRangeSet } from '../net/ip-range-set.ts';
 import { BoundedCache } from '../state/bounded-cache.ts';
 
 export interface ClientAddress {
+  /** The address, canonical; or, for a client a trusted proxy withheld, what it wrote instead. */
   ip: string;
   /**
    * Who the client is, for counting and rate limits: the IPv4 address, or the IPv6 network of
@@ -20,7 +21,18 @@ export interface ClientAddress {
   words: Uint32Array;
   /** Where the address is, looked up once per resolved address and kept with it. */
   location?: ClientLocation;
+  /**
+   * A trusted proxy withheld the address (RFC 7239 `for=unknown`, or an obfuscated `for=_id`):
+   * nothing is looked up by address, and the obfuscated id (stable per client) is the key.
+   * `unknown` has no key: such clients are not counted one by one.
+   */
+  hidden?: true;
 }
+
+/** The longest text of an address worth remembering: IPv6 in full with an IPv4 tail is 45. */
+const MAX_ADDRESS_TEXT = 45;
+const OBFUSCATED = /^_[A-Za-z0-9._-]{1,64}$/;
+const NO_WORDS = new Uint32Array(4);
 
 export class ForwardedHeaderError extends Error {
   readonly code = 'RG_ERR_BAD_FORWARDED';
@@ -67,11 +79,18 @@ export class ClientIpResolver {
   private readonly known = new BoundedCache<string, ClientAddress & { trusted: boolean }>({ max: 50_000 });
 
   private readonly ipv6PrefixLength: number;
+  private readonly hiddenClients: 'accept' | 'refuse';
 
-  constructor(trusted: IpRangeSet, header: ForwardedHeader, ipv6PrefixLength = 64) {
+  constructor(
+    trusted: IpRangeSet,
+    header: ForwardedHeader,
+    ipv6PrefixLength = 64,
+    hiddenClients: 'accept' | 'refuse' = 'accept',
+  ) {
     this.trusted = trusted;
     this.header = header;
     this.ipv6PrefixLength = ipv6PrefixLength;
+    this.hiddenClients = hiddenClients;
   }
 
   /** The request header this resolver reads. */
@@ -79,9 +98,15 @@ export class ClientIpResolver {
     return this.header;
   }
 
-  private address(text: string): (ClientAddress & { trusted: boolean }) | undefined {
+  /**
+   * A hop's address. `fromHeader`: written by a proxy, where a zone id (`%eth0`) means nothing
+   * and is refused — and a text longer than an address is never remembered, so a header cannot
+   * fill the cache.
+   */
+  private address(text: string, fromHeader = false): (ClientAddress & { trusted: boolean }) | undefined {
     let address = this.known.get(text);
     if (address === undefined) {
+      if (fromHeader && (text.length > MAX_ADDRESS_TEXT || text.indexOf('%') !== -1)) return undefined;
       const words = new Uint32Array(4);
       const family = parseIpInto(text, words);
       if (family === 0) return undefined;
@@ -94,9 +119,28 @@ export class ClientIpResolver {
         trusted: this.trusted.size > 0 && this.trusted.has(family, words),
         location: undefined,
       };
-      this.known.set(text, address);
+      if (text.length <= MAX_ADDRESS_TEXT) this.known.set(text, address);
     }
     return address;
+  }
+
+  /** A hop that is not an address: a withheld client (`unknown`, `_id`), or an error. */
+  private hop(text: string): ClientAddress & { trusted: boolean } {
+    const address = this.address(text, true);
+    if (address !== undefined) return address;
+    const withheld = text.toLowerCase() === 'unknown' ? 'unknown' : OBFUSCATED.test(text) ? text : undefined;
+    if (withheld === undefined) throw new ForwardedHeaderError('forwarded hop is not an IP address');
+    if (this.hiddenClients === 'refuse')
+      throw new ForwardedHeaderError('the proxy withheld the client address');
+    return {
+      ip: withheld,
+      key: withheld === 'unknown' ? '' : withheld,
+      family: 6,
+      words: NO_WORDS,
+      trusted: false,
+      hidden: true,
+      location: undefined,
+    };
   }
 
   /**
@@ -112,8 +156,7 @@ export class ClientIpResolver {
     const hops = forwardedForValues(joined);
     let client: ClientAddress = peer;
     for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = this.address(hops[i]!.trim());
-      if (hop === undefined) throw new ForwardedHeaderError('forwarded hop is not an IP address');
+      const hop = this.hop(hops[i]!.trim());
       client = hop;
       if (!hop.trusted) break;
     }
@@ -128,8 +171,7 @@ export class ClientIpResolver {
       const comma = end > 0 ? header.lastIndexOf(',', end - 1) : -1;
       const hopText = header.slice(comma + 1, end).trim();
       if (hopText.length > 0) {
-        const hop = this.address(hopText);
-        if (hop === undefined) throw new ForwardedHeaderError('x-forwarded-for hop is not an IP address');
+        const hop = this.hop(hopText);
         client = hop;
         if (!hop.trusted) break;
       }

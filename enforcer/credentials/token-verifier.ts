@@ -39,6 +39,7 @@ export type TokenResult = VerifiedToken | RejectedToken;
 /** Tokens larger than this are refused unread: they cost memory and CPU and no IdP needs them. */
 export const MAX_TOKEN_BYTES = 8192;
 const NEGATIVE_TTL_MS = 10_000;
+const OVERSIZED: RejectedToken = Object.freeze({ ok: false, reason: 'auth.token_oversized' });
 const MAX_POSITIVE_TTL_MS = 5 * 60_000;
 
 function reasonOf(err: unknown): string {
@@ -81,7 +82,12 @@ export class TokenVerifier {
    * exact — the whole token is compared — and tokens that share a last segment only evict each
    * other.
    */
-  private readonly cache = new BoundedCache<string, { token: string; result: TokenResult }>({ max: 20_000 });
+  private readonly cache = new BoundedCache<string, { token: string; result: TokenResult }>({
+    max: 20_000,
+    // Tokens are the client's to size: at most 16 MB of them (a ~700-byte JWT fits 20,000).
+    maxBytes: 16 * 1024 * 1024,
+    sizeOf: (entry) => entry.token.length + 256,
+  });
 
   constructor(issuers: readonly TokenIssuer[]) {
     for (const issuer of issuers) this.byIssuer.set(issuer.issuer, issuer);
@@ -93,6 +99,7 @@ export class TokenVerifier {
 
   /** The cached outcome for this token, if still valid: the synchronous fast path. */
   cached(token: string, now = Date.now()): TokenResult | undefined {
+    if (token.length > MAX_TOKEN_BYTES) return OVERSIZED;
     const key = cacheKey(token);
     const hit = this.cache.get(key);
     if (hit === undefined || hit.token !== token) return undefined;
@@ -104,6 +111,8 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<TokenResult> {
+    // Refused unread and never cached: an oversized token must not cost memory.
+    if (token.length > MAX_TOKEN_BYTES) return OVERSIZED;
     const hit = this.cached(token);
     if (hit) return hit;
     const result = await this.verifyUncached(token);
@@ -113,7 +122,6 @@ export class TokenVerifier {
   }
 
   private async verifyUncached(token: string): Promise<TokenResult> {
-    if (token.length > MAX_TOKEN_BYTES) return { ok: false, reason: 'auth.token_oversized' };
     let unverified: JWTPayload;
     try {
       unverified = decodeJwt(token);

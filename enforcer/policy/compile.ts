@@ -166,6 +166,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
       IpRangeSet.from(spec.clientIdentity.trustedProxies),
       spec.clientIdentity.forwardedHeader,
       spec.clientIdentity.ipv6PrefixLength,
+      spec.clientIdentity.hiddenClients,
     ),
     routes,
     requestHandling: {

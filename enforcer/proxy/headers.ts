@@ -10,6 +10,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 const HOP_BY_HOP = new Set([
+  // Answered by this proxy (Node sends 100 Continue to the client); the app gets the body.
+  'expect',
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -102,6 +104,31 @@ export function downstreamResponseHeaders(
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * A value the enforcer writes into a header (a token's `sub`, say) as header-safe text: as it is
+ * when it is printable ASCII without `%`, otherwise percent-encoded as UTF-8 (RFC 3986), so
+ * `decodeURIComponent` gives the value back and nothing can break the header or the response.
+ */
+export function headerSafe(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x25) return encodeValue(value);
+  }
+  return value;
+}
+
+function encodeValue(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x20 && c <= 0x7e && c !== 0x25) out += ch;
+    else
+      for (const byte of Buffer.from(ch, 'utf8'))
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

@@ -144,13 +144,15 @@ export class CredentialStuffingSignal implements CompiledSignal<Slots | undefine
     if (ctx.route.login === undefined || login === undefined) return undefined;
     const w = this.settings.windowMs;
     const asn = ctx.location.asn;
+    // A client whose proxy withheld it without an id is not counted one by one.
+    const key = ctx.client.key;
     return {
-      client: plan.count(CLIENTS, ctx.client.key, w),
+      client: key === '' ? -1 : plan.count(CLIENTS, key, w),
       asn: asn === undefined ? -1 : plan.count(NETWORKS, String(asn), w),
       account: plan.count(ACCOUNTS_FAILED, login.accountId, w),
       credential: login.credential === undefined ? -1 : plan.count(CREDENTIALS, login.credential, w),
       route: plan.count(ROUTES, ctx.route.name, w),
-      accounts: plan.size(ACCOUNTS_OF_CLIENT, ctx.client.key),
+      accounts: key === '' ? -1 : plan.size(ACCOUNTS_OF_CLIENT, key),
       history: planHistory(ctx, plan),
     };
   }
@@ -220,9 +222,12 @@ export class CredentialStuffingSignal implements CompiledSignal<Slots | undefine
     if (outcome.accepted) learnSuccess(ctx, history, writes);
     if (!failed && !outcome.blocked) return;
     const w = this.settings.windowMs;
-    writes.count(CLIENTS, ctx.client.key, w);
+    const key = ctx.client.key;
     writes.count(ROUTES, route.name, w);
-    writes.add(ACCOUNTS_OF_CLIENT, ctx.client.key, login.accountId, MAX_ACCOUNTS_PER_CLIENT, w, true);
+    if (key !== '') {
+      writes.count(CLIENTS, key, w);
+      writes.add(ACCOUNTS_OF_CLIENT, key, login.accountId, MAX_ACCOUNTS_PER_CLIENT, w, true);
+    }
     // What the enforcer refused itself is not evidence against the account, the pair or the network.
     if (!failed) return;
     writes.count(ACCOUNTS_FAILED, login.accountId, w);

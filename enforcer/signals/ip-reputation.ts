@@ -14,7 +14,8 @@ class IpReputation implements CompiledSignal {
   }
 
   score(ctx: RequestContext, _state: unknown, _slots: unknown, out: Contribution[]): void {
-    const { family, words } = ctx.client;
+    const { family, words, hidden } = ctx.client;
+    if (hidden) return;
     let best: FeedSource | undefined;
     for (const feed of this.feeds) {
       if (feed.ranges.has(family, words) && (!best || feed.spec.weight > best.spec.weight)) best = feed;

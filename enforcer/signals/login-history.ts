@@ -54,7 +54,7 @@ const hash = (text: string, length: number) =>
 export function loginContextOf(ctx: RequestContext): LoginContext {
   const { client, location } = ctx;
   return {
-    prefix: prefixOf(client.family, client.words, client.family === 4 ? 24 : 64),
+    prefix: client.hidden ? undefined : prefixOf(client.family, client.words, client.family === 4 ? 24 : 64),
     asn: location.asn === undefined ? undefined : String(location.asn),
     country: location.country,
     agent: ctx.userAgent === '' ? undefined : agentFamily(ctx.userAgent),

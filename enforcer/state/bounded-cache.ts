@@ -16,8 +16,14 @@ interface Entry<V> {
   expires: number;
 }
 
-export interface BoundedCacheOptions {
+export interface BoundedCacheOptions<V = unknown> {
   max: number;
+  /**
+   * A bound on the bytes the entries hold, as `sizeOf` counts them: entries an attacker sizes
+   * (tokens, say) are bounded by memory, not only by number.
+   */
+  maxBytes?: number;
+  sizeOf?: (value: V) => number;
   /** Default lifetime of an entry, ms. */
   ttlMs?: number;
   /** Clock for expiry (epoch ms). */
@@ -30,12 +36,18 @@ export class BoundedCache<K, V> {
   private readonly generationSize: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly generationBytes: number;
+  private readonly sizeOf: ((value: V) => number) | undefined;
+  /** Bytes held by the young generation, when bounded by bytes. */
+  private youngBytes = 0;
 
-  constructor(options: BoundedCacheOptions) {
+  constructor(options: BoundedCacheOptions<V>) {
     if (!(options.max >= 2)) throw new RangeError('max must be at least 2');
     this.generationSize = Math.floor(options.max / 2);
     this.ttlMs = options.ttlMs ?? Number.POSITIVE_INFINITY;
     this.now = options.now ?? (() => Date.now());
+    this.generationBytes = Math.floor((options.maxBytes ?? Number.POSITIVE_INFINITY) / 2);
+    this.sizeOf = options.maxBytes === undefined ? undefined : options.sizeOf;
   }
 
   /** `now` saves a clock read where the caller already has the time (the request's arrival). */
@@ -61,12 +73,13 @@ export class BoundedCache<K, V> {
   set(key: K, value: V, ttlMs = this.ttlMs, now?: number): void {
     const expires = ttlMs === Number.POSITIVE_INFINITY ? ttlMs : (now ?? this.now()) + ttlMs;
     const entry = this.young.get(key);
-    if (entry !== undefined) {
+    if (entry !== undefined && this.sizeOf === undefined) {
       // Updated in place: a subject's profile is rewritten on every request it makes.
       entry.value = value;
       entry.expires = expires;
       return;
     }
+    if (entry !== undefined) this.young.delete(key);
     this.old.delete(key);
     this.insert(key, { value, expires });
   }
@@ -81,10 +94,13 @@ export class BoundedCache<K, V> {
   }
 
   private insert(key: K, entry: Entry<V>): void {
-    if (this.young.size >= this.generationSize) {
+    const bytes = this.sizeOf?.(entry.value) ?? 0;
+    if (this.young.size >= this.generationSize || this.youngBytes + bytes > this.generationBytes) {
       this.old = this.young;
       this.young = new Map();
+      this.youngBytes = 0;
     }
     this.young.set(key, entry);
+    this.youngBytes += bytes;
   }
 }
