@@ -384,6 +384,24 @@ describe('challenge', () => {
     const stolen = await send('/products/1', { headers: from('192.0.2.11', { 'x-riskgate-pow': answer }) });
     expect(stolen.status).toBe(401);
   });
+
+  it('takes a solution once (the route binding: actions/proof-of-work.test.ts)', async () => {
+    const first = (await send('/products/2', { headers: from('192.0.2.10') })).json();
+    const answer = solve(first.proofOfWork.challenge, first.proofOfWork.difficulty)!;
+    // Twenty replays of one solution: the first passes, the rest are challenged again.
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      statuses.push(
+        (await send('/products/2', { headers: from('192.0.2.10', { 'x-riskgate-pow': answer }) })).status,
+      );
+    }
+    expect(statuses[0]).toBe(200);
+    expect(statuses.slice(1)).toEqual(Array(19).fill(401));
+    checkSecurityRow(
+      'pow-replay',
+      `one solution replayed 20 times: ${statuses.filter((s) => s === 200).length} passed, ${statuses.filter((s) => s === 401).length} challenged again`,
+    );
+  });
 });
 
 describe('restrict', () => {

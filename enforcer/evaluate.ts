@@ -304,7 +304,7 @@ function decideWith(
   run: Run,
   view: StateView | undefined,
   slots: readonly unknown[] | undefined,
-): Evaluation {
+): Evaluation | Promise<Evaluation> {
   const { policy, input, deps, ctx } = run;
   const route = ctx.route;
   const subject = ctx.subject;
@@ -340,44 +340,58 @@ function decideWith(
     challenge.kind === 'step-up' || (challenge.kind === 'auto' && subject.kind === 'token')
       ? 'step-up'
       : 'proof-of-work';
-  let effective = decision;
-  let challengePassed: Scored['challengePassed'];
-  let powDifficulty = 0;
-  if (decision === 'challenge') {
-    if (challengeKind === 'step-up') {
-      if (subject.kind === 'token' && stepUpSatisfied(subject.claims, challenge, ctx.now)) {
-        effective = 'allow';
-        challengePassed = 'step-up';
-      }
-    } else {
-      powDifficulty = difficultyFor(
-        score,
-        route.thresholds.challenge,
-        challenge.minDifficulty,
-        challenge.maxDifficulty,
-      );
-      const answer = input.headers[POW_HEADER];
-      if (typeof answer === 'string' && deps.pow.verify(answer, ctx.client.ip, powDifficulty, ctx.now)) {
-        effective = 'allow';
-        challengePassed = 'proof-of-work';
-      }
-    }
-  }
-
-  return {
+  const scored: Scored = {
     kind: 'scored',
     ctx,
     contributions,
     score,
     decision,
-    effective,
+    effective: decision,
     allowListed,
-    challengePassed,
+    challengePassed: undefined,
     challengeKind,
-    powDifficulty,
+    powDifficulty: 0,
     shadowReasons: run.shadowReasons,
     degraded,
     memos,
     body: run.body,
   };
+  if (decision !== 'challenge') return scored;
+  if (challengeKind === 'step-up') {
+    if (subject.kind === 'token' && stepUpSatisfied(subject.claims, challenge, ctx.now)) {
+      scored.effective = 'allow';
+      scored.challengePassed = 'step-up';
+    }
+    return scored;
+  }
+  scored.powDifficulty = difficultyFor(
+    score,
+    route.thresholds.challenge,
+    challenge.minDifficulty,
+    challenge.maxDifficulty,
+  );
+  const answer = input.headers[POW_HEADER];
+  const proof =
+    typeof answer === 'string'
+      ? deps.pow.verify(answer, powBinding(ctx), scored.powDifficulty, ctx.now)
+      : undefined;
+  if (proof === undefined) return scored;
+  // A solution is good once: claimed in shared state, so a sibling refuses it too.
+  const claimed = deps.state.claim(POW_SOLUTIONS, proof.nonce, proof.expiresAt - ctx.now, ctx.now);
+  const settle = (fresh: boolean): Scored => {
+    if (fresh) {
+      scored.effective = 'allow';
+      scored.challengePassed = 'proof-of-work';
+    }
+    return scored;
+  };
+  return claimed instanceof Promise ? claimed.then(settle) : settle(claimed);
+}
+
+/** The slot space of spent proof-of-work solutions. */
+const POW_SOLUTIONS = 'pow';
+
+/** What a proof of work is bound to: the route it was asked on and the client that must solve it. */
+export function powBinding(ctx: RequestContext): string {
+  return `${ctx.route.name}\u0000${ctx.client.key === '' ? ctx.client.ip : ctx.client.key}`;
 }

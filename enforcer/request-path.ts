@@ -8,7 +8,7 @@ import { POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
 import { stepUpChallengeHeader } from './actions/step-up.ts';
 import { type LoginAttemptReader, readBody } from './context/login-attempt.ts';
 import type { Decision } from './decision/decide.ts';
-import { type Evaluation, evaluate, type Scored } from './evaluate.ts';
+import { type Evaluation, evaluate, powBinding, type Scored } from './evaluate.ts';
 import type { DecisionLog, DecisionRecord } from './observability/decision-log.ts';
 import type { EnforcerMetrics } from './observability/metrics.ts';
 import { recordOutcome } from './outcome/record-outcome.ts';
@@ -59,7 +59,7 @@ function act(
       });
       return 'challenge';
     }
-    const issued = deps.pow.issue(ctx.client.ip, scored.powDifficulty, challenge.ttlMs, ctx.now);
+    const issued = deps.pow.issue(powBinding(ctx), scored.powDifficulty, challenge.ttlMs, ctx.now);
     sendProblem(reply, 'RG_ERR_PROOF_OF_WORK_REQUIRED', requestId, {
       headers: {
         'www-authenticate': `PoW realm="riskgate", algorithm="sha-256", difficulty="${issued.difficulty}", challenge="${issued.challenge}"`,

@@ -90,6 +90,48 @@ async function attack(account: string, targets: RunningEnforcer[]) {
 }
 
 describe('two enforcers, one Redis', () => {
+  it('take a proof-of-work solution once between them', async () => {
+    const powKey = Buffer.alloc(32, 9);
+    const [c, d] = [
+      await startTestEnforcer(policy.file, upstream.url, {
+        redisUrl: redis.url,
+        redisTimeoutMs: 200,
+        powKey,
+      }),
+      await startTestEnforcer(policy.file, upstream.url, {
+        redisUrl: redis.url,
+        redisTimeoutMs: 200,
+        powKey,
+      }),
+    ];
+    try {
+      for (let i = 0; i < 4; i++) await login(c.trafficUrl, 'pow-victim', `100.4.${i}.1`);
+      const send = async (base: string, answer?: string) => {
+        const res = await request(`${base}/login`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-forwarded-for': '100.4.9.9',
+            ...(answer ? { 'x-riskgate-pow': answer } : {}),
+          },
+          body: JSON.stringify({ username: 'pow-victim', password: 'wrong' }),
+        });
+        return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+      };
+      const challenged = await send(c.trafficUrl);
+      const pow = challenged.body['proofOfWork'] as { challenge: string; difficulty: number };
+      const { solve } = await import('./actions/proof-of-work.ts');
+      const answer = solve(pow.challenge, pow.difficulty)!;
+      // Solved at one enforcer, presented at the other: it passes there, once.
+      expect((await send(d.trafficUrl, answer)).status).toBe(401); // the app's answer: wrong password
+      const replayed = await send(c.trafficUrl, answer);
+      expect(replayed.body['code']).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
+    } finally {
+      await c.close();
+      await d.close();
+    }
+  });
+
   it('block an attack split between them as early as one enforcer would', async () => {
     const alone = await attack('victim-one@example.com', [a]);
     const split = await attack('victim-two@example.com', [a, b]);

@@ -48,6 +48,7 @@ export class MemoryStateStore implements StateStore {
   private readonly records = cache<Fields>();
   private readonly values = cache<unknown>();
   private readonly rates = new Map<number, SlidingWindowCounter>();
+  private readonly claims = cache<true>();
 
   private counter(space: string, windowMs: number): SlidingWindowCounter {
     const windows = this.counters.of(space);
@@ -109,6 +110,13 @@ export class MemoryStateStore implements StateStore {
           break;
       }
     }
+  }
+
+  claim(space: string, id: string, ttlMs: number, now: number): boolean {
+    const claimed = this.claims.of(space);
+    if (claimed.get(id, now) !== undefined) return false;
+    claimed.set(id, true, Math.max(1, ttlMs), now);
+    return true;
   }
 
   rateLimitHit(key: string, windowMs: number, now: number): number {

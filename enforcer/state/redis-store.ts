@@ -30,6 +30,7 @@ import {
   type StatePlan,
   type StateView,
   type StateWrites,
+  slotKey,
 } from './slots.ts';
 import type { StateStore } from './state-store.ts';
 
@@ -256,6 +257,19 @@ export class RedisStateStore implements StateStore {
       .pexpire(key, REPORTS_TTL_MS)
       .exec()
       .catch((err: Error) => this.onError(err));
+  }
+
+  claim(space: string, id: string, ttlMs: number, now: number): boolean | Promise<boolean> {
+    // The local claim first: a replay at this enforcer is refused without a round trip.
+    if (!this.local.claim(space, id, ttlMs, now)) return false;
+    if (!this.connected) return true;
+    return this.redis.set(this.key(slotKey(space, id)), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX').then(
+      (ok) => ok === 'OK',
+      (err: Error) => {
+        this.failed(err);
+        return true;
+      },
+    );
   }
 
   rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number> {

@@ -11,6 +11,11 @@ export interface StateStore {
   read(plan: StatePlan, now: number): StateView | Promise<StateView>;
   /** Applies the writes of one answered request; never throws, never waits. */
   apply(writes: StateWrites, now: number): void;
+  /**
+   * Claims `id` in `space` for `ttlMs`: true for the first claim, false for every other while it
+   * lasts — atomically across the enforcers that share the store (a spent proof of work).
+   */
+  claim(space: string, id: string, ttlMs: number, now: number): boolean | Promise<boolean>;
   /** Counts one request against `key` and returns the count in the window. */
   rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number>;
   /** Sends batched writes now (shutdown, tests). */
