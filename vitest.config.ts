@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     // *.cp.test.ts need a control plane (vitest.controlplane.config.ts); eval/ and demo/ are the
     // slow tier (vitest.slow.config.ts).
-    exclude: ['node_modules/**', '.tmp/**', '**/*.cp.test.ts', 'eval/**', 'demo/**'],
+    exclude: ['node_modules/**', '.tmp/**', '**/*.cp.test.ts', '**/*.slow.test.ts', 'eval/**', 'demo/**'],
     // Two cores: component tests start real servers, so keep parallelism modest.
     pool: 'forks',
     maxWorkers: 2,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ADMIN_PORT, ENV, SECRETS_DIR, TRAFFIC_PORT } from '../contract/sidecar.ts';
 import { EnforcerStartError, startEnforcer } from '../enforcer/enforcer.ts';
+import { MAX_CONNECTIONS } from '../enforcer/traffic-server.ts';
 import { parseHostPort } from './host-port.ts';
 
 const HELP = `Usage: riskgate enforce --policy FILE|DIR --upstream URL [options]
@@ -21,6 +22,8 @@ Options:
   --redis-timeout-ms MS    longest wait for Redis before local state decides (default 50)
   --secrets-dir DIR        where referenced Secrets are mounted (default ${SECRETS_DIR})
   --log-allow-sample RATE  fraction of allow decisions logged, 0..1 (default 1)
+  --max-connections N      connections held at most (default ${MAX_CONNECTIONS}); from three quarters of
+                           it, those that have not sent a request are closed first
   -h, --help               show this help
 
 Environment:
@@ -45,6 +48,7 @@ export async function runEnforce(args: string[]): Promise<number> {
         'redis-timeout-ms': { type: 'string', default: '50' },
         'secrets-dir': { type: 'string' },
         'log-allow-sample': { type: 'string', default: '1' },
+        'max-connections': { type: 'string', default: String(MAX_CONNECTIONS) },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -83,6 +87,9 @@ export async function runEnforce(args: string[]): Promise<number> {
   } catch {
     return usage(`--upstream must be an http(s) URL, got ${JSON.stringify(values['upstream'])}`);
   }
+  const maxConnections = Number(values['max-connections']);
+  if (!(Number.isInteger(maxConnections) && maxConnections >= 16))
+    return usage('--max-connections must be 16 or more');
   const sample = Number(values['log-allow-sample']);
   if (!(sample >= 0 && sample <= 1)) return usage('--log-allow-sample must be between 0 and 1');
   let listen: ReturnType<typeof parseHostPort>;
@@ -104,6 +111,7 @@ export async function runEnforce(args: string[]): Promise<number> {
       listen,
       admin,
       logAllowSample: sample,
+      maxConnections,
       redisTimeoutMs,
       ...(redisUrl ? { redisUrl } : {}),
       secretsDir: typeof values['secrets-dir'] === 'string' ? values['secrets-dir'] : SECRETS_DIR,

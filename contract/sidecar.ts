@@ -29,3 +29,26 @@ export const ENV = {
 export function configMapName(policy: string): string {
   return `riskgate-${policy}`;
 }
+
+/**
+ * The V8 heap ceiling for a sidecar with this memory limit (a Kubernetes quantity such as
+ * `384Mi`): 60 % of it, in MiB, leaving the rest to code, native buffers and sockets. V8 sizes its
+ * heap from the machine's memory otherwise and, on a large node, lets garbage pile up past the
+ * container's limit before it collects — the kernel's OOM killer would see it first. Undefined
+ * when there is no limit.
+ */
+export function heapCeilingMiB(memoryLimit: string | undefined): number | undefined {
+  if (memoryLimit === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(memoryLimit.trim());
+  if (!m) return undefined;
+  const unit: Record<string, number> = {
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    K: 1000 / 1048576,
+    M: 1e6 / 1048576,
+    G: 1e9 / 1048576,
+  };
+  const mib = Number(m[1]) * (m[2] ? unit[m[2]]! : 1 / 1048576);
+  return Math.max(64, Math.floor(mib * 0.6));
+}

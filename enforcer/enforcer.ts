@@ -10,6 +10,7 @@ import { type Component, startAll } from '../lib/components.ts';
 import { ProofOfWork } from './actions/proof-of-work.ts';
 import { createAdminServer } from './admin/admin-server.ts';
 import { LoginAttemptReader } from './context/login-attempt.ts';
+import { BodyBudget } from './context/read-body.ts';
 import { createLogger, DecisionLog } from './observability/decision-log.ts';
 import { EnforcerMetrics } from './observability/metrics.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
@@ -147,6 +148,7 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
       log,
       pow: new ProofOfWork(options.powKey),
       logins: new LoginAttemptReader(),
+      bodies: new BodyBudget(),
       clock: options.clock ?? Date.now,
     },
     {

@@ -10,6 +10,7 @@ import { type ClientAddress, ForwardedHeaderError } from './context/client-ip.ts
 import { type Identified, identify, unmetRequirement } from './context/identify.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { LoginBodyError } from './context/login-body.ts';
+import { BodyReadError } from './context/read-body.ts';
 import { ANONYMOUS, type RequestContext } from './context/request-context.ts';
 import { type DeviceContext, identifyDevice, NO_DEVICE } from './credentials/device.ts';
 import { type Decision, decideContributions, scoreOf } from './decision/decide.ts';
@@ -31,8 +32,8 @@ export interface RequestInput {
   url: string;
   socketAddress: string | undefined;
   headers: IncomingHttpHeaders;
-  /** Reads the body; called only on routes that must see it (login). */
-  readBody: () => Promise<Buffer>;
+  /** Reads the body, as `client` (its share of the bodies being read); only on login routes. */
+  readBody: (client: string) => Promise<Buffer>;
   now: number;
 }
 
@@ -221,18 +222,16 @@ function afterIdentity(run: Run, identified: Identified): Evaluation | Promise<E
   const headers = input.headers;
   const authorization = headers['authorization'];
   const refuse = (err: unknown): Evaluation | Promise<Evaluation> => {
-    if (!(err instanceof LoginBodyError)) {
-      if ((err as { code?: string }).code === 'RG_ERR_BODY_TOO_LARGE') {
-        return refusal('RG_ERR_BODY_TOO_LARGE', 'request.body_too_large', route, ctx.client.ip);
-      }
-      throw err;
-    }
+    // The rest of a body not read would have to be read to keep the connection: close it.
+    if (err instanceof BodyReadError)
+      return refusal(err.code, err.reason, route, ctx.client.ip, { connection: 'close' });
+    if (!(err instanceof LoginBodyError)) throw err;
     // An attempt the enforcer cannot read is refused, never taken for one without an account.
     if (policy.mode !== 'monitor') return refusal(err.code, err.reason, route, ctx.client.ip);
     shadowReasons.push(err.reason);
     return withDevice(run);
   };
-  return input.readBody().then((body) => {
+  return input.readBody(ctx.client.key === '' ? ctx.client.ip : ctx.client.key).then((body) => {
     run.body = body;
     let attempt: ReturnType<LoginAttemptReader['read']>;
     try {

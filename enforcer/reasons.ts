@@ -45,6 +45,11 @@ export const RULE_REASONS: readonly RuleReason[] = [
     code: 'request.login_ambiguous',
     when: 'a login attempt names its account twice, in two cases, as an array, or differently in body, query and header',
   },
+  { code: 'request.body_timeout', when: 'a login body did not arrive within its deadline (10 s)' },
+  {
+    code: 'request.login_bodies_over_budget',
+    when: 'the login bodies being read would hold more than 16 MiB, or one client more than 512 KiB',
+  },
   {
     code: 'request.login_body_unreadable',
     when: 'a login body does not decode or parse as its media type says',

@@ -6,7 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from './actions/problem.ts';
 import { POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
 import { stepUpChallengeHeader } from './actions/step-up.ts';
-import { type LoginAttemptReader, readBody } from './context/login-attempt.ts';
+import type { LoginAttemptReader } from './context/login-attempt.ts';
+import { type BodyBudget, readBody } from './context/read-body.ts';
 import type { Decision } from './decision/decide.ts';
 import { type Evaluation, evaluate, powBinding, type Scored } from './evaluate.ts';
 import type { DecisionLog, DecisionRecord } from './observability/decision-log.ts';
@@ -25,6 +26,8 @@ export interface RequestPathDeps {
   log: DecisionLog;
   pow: ProofOfWork;
   logins: LoginAttemptReader;
+  /** What login bodies being read may hold at once. */
+  bodies: BodyBudget;
   clock: () => number;
 }
 
@@ -277,7 +280,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
         url: raw.url ?? '/',
         socketAddress: raw.socket.remoteAddress,
         headers: raw.headers,
-        readBody: () => readBody(raw),
+        readBody: (client) => readBody(raw, { budget: deps.bodies, client }),
         now: deps.clock(),
       },
       deps,

@@ -17,6 +17,7 @@ export const PROBLEMS = {
   RG_ERR_INSUFFICIENT_SCOPE: [403, 'Forbidden'],
   RG_ERR_RESTRICTED: [403, 'Forbidden'],
   RG_ERR_DENIED: [403, 'Forbidden'],
+  RG_ERR_BODY_TIMEOUT: [408, 'Request Timeout'],
   RG_ERR_METHOD_NOT_ALLOWED: [405, 'Method Not Allowed'],
   RG_ERR_BODY_TOO_LARGE: [413, 'Content Too Large'],
   RG_ERR_URI_TOO_LONG: [414, 'URI Too Long'],
@@ -25,6 +26,7 @@ export const PROBLEMS = {
   RG_ERR_INTERNAL: [500, 'Internal Server Error'],
   RG_ERR_UPSTREAM_UNAVAILABLE: [502, 'Bad Gateway'],
   RG_ERR_NOT_READY: [503, 'Service Unavailable'],
+  RG_ERR_OVERLOADED: [503, 'Service Unavailable'],
   RG_ERR_STATE_UNAVAILABLE: [503, 'Service Unavailable'],
   RG_ERR_UPSTREAM_TIMEOUT: [504, 'Gateway Timeout'],
 } as const satisfies Record<string, readonly [number, string]>;

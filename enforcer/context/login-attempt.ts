@@ -5,58 +5,13 @@
  * account/secret pairs; it is never stored, logged or compared.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { type Field, formFields, LoginBodyError, loginBodyFields } from './login-body.ts';
+import { MAX_LOGIN_BODY_BYTES } from './read-body.ts';
 import type { LoginAttempt } from './request-context.ts';
-
-export const MAX_LOGIN_BODY_BYTES = 64 * 1024;
 
 /** An account's name in shared state and counters: SHA-256, 22 characters, never the name. */
 export function accountId(account: string): string {
   return createHash('sha256').update('account\u0000').update(account).digest('base64url').slice(0, 22);
-}
-
-export class BodyTooLargeError extends Error {
-  readonly code = 'RG_ERR_BODY_TOO_LARGE';
-}
-
-export function readBody(req: IncomingMessage, limit = MAX_LOGIN_BODY_BYTES): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new BodyTooLargeError('body too large'));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        reject(new BodyTooLargeError('body too large'));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onError);
-  });
 }
 
 /** Where a login attempt may name its account: the body, the query, an HTTP Basic header. */

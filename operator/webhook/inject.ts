@@ -14,6 +14,7 @@ import {
   ADMIN_PORT,
   configMapName,
   ENV,
+  heapCeilingMiB,
   POLICY_MOUNT,
   POW_KEY_FILE,
   POW_KEY_MOUNT,
@@ -107,6 +108,8 @@ export function inject(pod: V1Pod, policyName: string, settings: InjectionSettin
     { name: ENV.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: ENV.podNamespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
   ];
+  const heap = heapCeilingMiB(settings.resources.limits['memory']);
+  if (heap !== undefined) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap}` });
   if (settings.redis) {
     args.push('--redis', settings.redis.url);
     if (settings.redis.passwordSecret) {
