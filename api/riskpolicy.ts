@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { withoutRouteConflicts } from './route-conflicts.ts';
 import { keyedList } from './rule.ts';
 import { actions, allowList, thresholds } from './schema/decisions.ts';
-import { authentication, clientIdentity, labelSelector } from './schema/identity.ts';
+import { authentication, clientIdentity, labelSelector, networkPolicyPeer } from './schema/identity.ts';
 import { requestHandling, route, sensitivity } from './schema/routes.ts';
 import { signals } from './schema/signals.ts';
 
@@ -50,11 +50,23 @@ export const riskPolicySpec = z
           .boolean()
           .default(true)
           .describe(
-            'Keep a NetworkPolicy that admits traffic to the selected pods only on the enforcer ports, so the app cannot be reached around the enforcer.',
+            'Keep a NetworkPolicy that admits traffic to the pods this policy protects (those with its enforcer injected) only on the enforcer ports, so the app cannot be reached around the enforcer.',
           ),
+        from: z
+          .array(networkPolicyPeer)
+          .max(32)
+          .optional()
+          .describe(
+            'Who may reach the enforcer’s traffic port, as NetworkPolicy peers. Unset: anyone — NetworkPolicies add up, so a stricter one of yours is widened unless you list its sources here.',
+          ),
+        adminFrom: z
+          .array(networkPolicyPeer)
+          .max(32)
+          .optional()
+          .describe('Who may reach the admin port (metrics, probes are the kubelet’s). Unset: anyone.'),
       })
       .prefault({})
-      .describe('Bypass protection for the selected pods (operator).'),
+      .describe('Bypass protection for the protected pods (operator).'),
   })
   .describe('Desired state of a RiskPolicy.');
 

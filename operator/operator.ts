@@ -20,10 +20,10 @@ import { configChannel, encodeConfigMessage } from '../contract/config-message.t
 import { policyScope } from '../contract/redis-keys.ts';
 import { type Component, startAll } from '../lib/components.ts';
 import { policyInformer, RiskPolicyController } from './controllers/riskpolicy/controller.ts';
-import { validateForCluster } from './controllers/riskpolicy/desired-state.ts';
+import { injectedPolicyOf, validateForCluster } from './controllers/riskpolicy/desired-state.ts';
+import { policiesSelecting } from './controllers/riskpolicy/ownership.ts';
 import { FeedMirror } from './feeds/feed-mirror.ts';
 import { eventRecorder } from './kube/events.ts';
-import { selects } from './kube/label-selector.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { enforcerReports } from './status/enforcer-reports.ts';
@@ -161,15 +161,13 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
           : [];
       }),
   );
-  const policyFor = (namespace: string, labels: Record<string, string>) =>
-    policies
-      .list(namespace)
-      .filter((p) => {
-        const v = validateForCluster(p);
-        return v.ok && selects(v.policy.spec.selector, labels);
-      })
-      .map((p) => p.metadata.name)
-      .sort()[0];
+  // Several policies may select a pod: the oldest enforces (ownership.ts); the controller reports
+  // the others as in conflict.
+  const policyFor = (namespace: string, labels: Record<string, string>) => {
+    const [owner] = policiesSelecting(policies.list(namespace), labels);
+    const v = owner ? validateForCluster(owner) : undefined;
+    return v?.ok ? injectedPolicyOf(v.policy) : undefined;
+  };
   const webhook = new Webhook(
     { ...options.webhook, failurePolicy: options.failurePolicy, operatorNamespace: options.namespace },
     { core, admission: kc.makeApiClient(AdmissionregistrationV1Api) },

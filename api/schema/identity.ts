@@ -26,6 +26,20 @@ export const labelSelector = z
   })
   .describe('The pods this policy protects, in the namespace of the policy. An empty selector selects none.');
 
+/** A NetworkPolicyPeer, as networking.k8s.io/v1 has it. */
+export const networkPolicyPeer = z
+  .strictObject({
+    podSelector: labelSelector.optional(),
+    namespaceSelector: labelSelector.optional(),
+    ipBlock: z
+      .strictObject({
+        cidr: cidr,
+        except: z.array(cidr).max(32).optional(),
+      })
+      .optional(),
+  })
+  .describe('Pods, namespaces or an IP block, as in a NetworkPolicy `from`.');
+
 // ---------------------------------------------------------------------------------------------
 // clientIdentity: where the client address comes from.
 

@@ -6,12 +6,18 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
-import { InjectionError, type InjectionSettings, inject, injectionPatch } from './inject.ts';
+import {
+  type InjectedPolicy,
+  InjectionError,
+  type InjectionSettings,
+  inject,
+  injectionPatch,
+} from './inject.ts';
 
 export interface AdmissionOptions {
   cert: () => { certPem: string; keyPem: string };
   /** The RiskPolicy selecting this pod, if any. */
-  policyFor: (namespace: string, labels: Record<string, string>) => string | undefined;
+  policyFor: (namespace: string, labels: Record<string, string>) => InjectedPolicy | undefined;
   settings: InjectionSettings;
   onInjected?: (namespace: string, policy: string) => void;
   onError?: (err: unknown) => void;
@@ -39,10 +45,14 @@ export function review(body: AdmissionReview, options: AdmissionOptions): object
   if (!policy) return respond({});
   try {
     const injected = inject(pod, policy, options.settings);
-    if (injected === pod) return respond({});
-    const patch = injectionPatch(pod, injected);
-    options.onInjected?.(namespace, policy);
-    return respond({ patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') });
+    if (injected.pod === pod) return respond({});
+    const patch = injectionPatch(pod, injected.pod);
+    options.onInjected?.(namespace, policy.name);
+    return respond({
+      patchType: 'JSONPatch',
+      patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+      ...(injected.warnings.length > 0 ? { warnings: injected.warnings } : {}),
+    });
   } catch (err) {
     if (!(err instanceof InjectionError)) options.onError?.(err);
     return respond({ warnings: [`riskgate: not injected: ${(err as Error).message}`] });

@@ -1,15 +1,25 @@
 /**
- * Sidecar injection, as a pure function from a pod to the injected pod.
+ * Sidecar injection, as a pure function from a pod to the injected pod and the warnings the
+ * apiserver shows its author.
  *
  * The enforcer is a native sidecar (an init container with restartPolicy: Always), so it starts
  * before the app and stops after it. It takes over the pod's Service-facing port without
- * iptables or NET_ADMIN: Services should target the app's port by name (targetPort: http); the
- * injector moves that name to the enforcer's port 15080 and renames the app's port
- * `<name>-app`, so the Service now delivers to the enforcer, which forwards to the app on
- * localhost. The NetworkPolicy the operator keeps admits traffic to the pod only on 15080 and
- * 15090, so the app's own port cannot be reached from outside the pod.
+ * iptables or NET_ADMIN: Services target the app's port by name (targetPort: http); the
+ * injector moves that name to the enforcer's port 15080 and gives the app's port a name of its
+ * own (`rg-app-<port>`), so the Service now delivers to the enforcer, which forwards to the app
+ * on localhost. The app's probes and lifecycle hooks that named the moved port are rewritten to
+ * its number (the kubelet resolves a name only inside its own container). The pod is labelled
+ * as protected by the policy: the NetworkPolicy the operator keeps selects those pods alone,
+ * never a pod that has no enforcer in front of its port.
  */
-import type { V1Container, V1ContainerPort, V1Pod } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1ContainerPort,
+  V1Pod,
+  V1Probe,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import {
   ADMIN_PORT,
   configMapName,
@@ -18,15 +28,19 @@ import {
   POLICY_MOUNT,
   POW_KEY_FILE,
   POW_KEY_MOUNT,
+  SECRETS_DIR,
   SIDECAR_NAME,
   TRAFFIC_PORT,
 } from '../../contract/sidecar.ts';
 
 export { ADMIN_PORT, configMapName, SIDECAR_NAME, TRAFFIC_PORT };
 export const INJECT_LABEL = 'riskgate.dev/inject';
+/** Set by the injector: the policy whose enforcer fronts the pod. The NetworkPolicy selects on it. */
+export const PROTECTED_LABEL = 'riskgate.dev/protected-by';
 export const APP_PORT_ANNOTATION = 'riskgate.dev/app-port';
 export const INJECTED_ANNOTATION = 'riskgate.dev/injected';
 export const POLICY_ANNOTATION = 'riskgate.dev/policy';
+const ADMIN_PORT_NAME = 'riskgate-admin';
 
 export interface InjectionSettings {
   image: string;
@@ -38,34 +52,78 @@ export interface InjectionSettings {
   powKeySecret?: string;
 }
 
+/** What the injector needs to know of the policy that selects the pod. */
+export interface InjectedPolicy {
+  name: string;
+  /** Secrets the policy reads from files (authentication.apiKeys.secretRef): mounted for the enforcer. */
+  secrets: readonly { name: string; key: string }[];
+}
+
+export interface Injected {
+  pod: V1Pod;
+  /** For the pod's author, in the apiserver's answer: how the port was chosen, what was changed. */
+  warnings: string[];
+}
+
 export class InjectionError extends Error {
   readonly code = 'RG_ERR_INJECTION';
 }
 
-/** The app's port: the annotation, else the first declared port of the first app container. */
-export function appPortOf(pod: V1Pod): {
+/** Port names that are not what a Service sends users to. */
+const NOT_TRAFFIC = /(metric|admin|health|probe|debug|prom|manage|status|pprof|jmx)/;
+/** Port names that are. */
+const TRAFFIC = /^(https?|web|grpc|h2c|api)(-|$)|http/;
+
+interface AppPort {
   port: number;
   container: V1Container;
   declared: V1ContainerPort | undefined;
-} {
+  /** How it was chosen, when not by annotation or an unmistakable name. */
+  warning?: string;
+}
+
+/**
+ * The app's port: the annotation (a number or a port name); else a TCP port whose name says it
+ * serves traffic (`http`, `http-*`, `web`, `grpc`, `h2c`, `api`); else the first TCP port whose
+ * name does not say it is for metrics, admin or health — with a warning that says so.
+ */
+export function appPortOf(pod: V1Pod): AppPort {
   const containers = pod.spec?.containers ?? [];
+  const tcp = containers.flatMap((c) =>
+    (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => ({ c, p })),
+  );
   const annotated = pod.metadata?.annotations?.[APP_PORT_ANNOTATION];
   if (annotated !== undefined) {
+    const byName = tcp.find(({ p }) => p.name === annotated);
+    if (byName) return { port: byName.p.containerPort, container: byName.c, declared: byName.p };
     const port = Number(annotated);
     if (!Number.isInteger(port) || port < 1 || port > 65535 || port === TRAFFIC_PORT || port === ADMIN_PORT) {
-      throw new InjectionError(`${APP_PORT_ANNOTATION}: ${JSON.stringify(annotated)} is not a usable port`);
+      throw new InjectionError(
+        `${APP_PORT_ANNOTATION}: ${JSON.stringify(annotated)} is not a usable port or port name`,
+      );
     }
-    for (const c of containers) {
-      const declared = c.ports?.find((p) => p.containerPort === port);
-      if (declared) return { port, container: c, declared };
-    }
+    const declared = tcp.find(({ p }) => p.containerPort === port);
+    if (declared) return { port, container: declared.c, declared: declared.p };
     return { port, container: containers[0]!, declared: undefined };
   }
-  for (const c of containers) {
-    const declared = c.ports?.find((p) => (p.protocol ?? 'TCP') === 'TCP');
-    if (declared) return { port: declared.containerPort, container: c, declared };
-  }
-  throw new InjectionError(`no TCP container port to protect: declare one or set ${APP_PORT_ANNOTATION}`);
+  const named = tcp.find(
+    ({ p }) => p.name !== undefined && TRAFFIC.test(p.name) && !NOT_TRAFFIC.test(p.name),
+  );
+  if (named) return { port: named.p.containerPort, container: named.c, declared: named.p };
+  const first = tcp.find(({ p }) => p.name === undefined || !NOT_TRAFFIC.test(p.name));
+  if (!first)
+    throw new InjectionError(`no TCP container port to protect: declare one or set ${APP_PORT_ANNOTATION}`);
+  const others = tcp.filter((x) => x !== first).map(({ p }) => p.name ?? String(p.containerPort));
+  return {
+    port: first.p.containerPort,
+    container: first.c,
+    declared: first.p,
+    ...(others.length > 0
+      ? {
+          warning: `riskgate: protecting port ${first.p.name ?? first.p.containerPort} of container ${first.c.name}, the first declared; set ${APP_PORT_ANNOTATION} to choose another (${others.join(', ')})`,
+        }
+      : {}),
+  };
 }
 
 export function isInjected(pod: V1Pod): boolean {
@@ -76,20 +134,77 @@ export function isInjected(pod: V1Pod): boolean {
   );
 }
 
+/** A port name the pod does not use yet: IANA_SVC_NAME, at most 15 characters. */
+function freshPortName(pod: V1Pod, port: number): string {
+  const taken = new Set(
+    [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].flatMap((c) =>
+      (c.ports ?? []).map((p) => p.name),
+    ),
+  );
+  for (let i = 0; ; i++) {
+    const name = i === 0 ? `rg-app-${port}` : `rg-app${i}-${port}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/** A probe or hook action that named `name` now names the port by number. */
+function renumber<T extends { httpGet?: { port: unknown }; tcpSocket?: { port: unknown } } | undefined>(
+  action: T,
+  name: string,
+  port: number,
+): boolean {
+  let changed = false;
+  for (const target of [action?.httpGet, action?.tcpSocket]) {
+    if (target && target.port === name) {
+      target.port = port;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** A label value for the policy's name (at most 63 characters). */
+export function protectedLabelValue(policy: string): string {
+  return policy.length <= 63 ? policy : policy.slice(0, 63).replace(/[-.]+$/, '');
+}
+
 /** Returns the injected pod (a new object); an already injected pod comes back unchanged. */
-export function inject(pod: V1Pod, policyName: string, settings: InjectionSettings): V1Pod {
-  if (isInjected(pod)) return pod;
+export function inject(pod: V1Pod, policy: InjectedPolicy, settings: InjectionSettings): Injected {
+  if (isInjected(pod)) return { pod, warnings: [] };
   const out: V1Pod = structuredClone(pod);
   const spec = out.spec!;
-  const { port, container, declared } = appPortOf(out);
+  const warnings: string[] = [];
+  const chosen = appPortOf(out);
+  if (chosen.warning) warnings.push(chosen.warning);
+  const { port, declared } = chosen;
+  const app = spec.containers.find((c) => c.name === chosen.container.name)!;
 
-  // Take over the Service-facing port name.
-  const appContainer = spec.containers.find((c) => c.name === container.name)!;
+  // Take over the Service-facing port name; the app's port gets a fresh one.
   const serviceName = declared?.name;
   if (declared && serviceName) {
-    const p = appContainer.ports!.find((x) => x.containerPort === port)!;
-    p.name = `${serviceName}-app`.slice(0, 15);
+    const own = app.ports!.find((p) => p.containerPort === port && p.name === serviceName)!;
+    own.name = freshPortName(pod, port);
+    const rewritten: string[] = [];
+    for (const [what, probe] of [
+      ['livenessProbe', app.livenessProbe],
+      ['readinessProbe', app.readinessProbe],
+      ['startupProbe', app.startupProbe],
+    ] as [string, V1Probe | undefined][]) {
+      if (renumber(probe, serviceName, port)) rewritten.push(what);
+    }
+    for (const [what, hook] of [
+      ['postStart', app.lifecycle?.postStart],
+      ['preStop', app.lifecycle?.preStop],
+    ] as const) {
+      if (renumber(hook, serviceName, port)) rewritten.push(what);
+    }
+    if (rewritten.length > 0) {
+      warnings.push(
+        `riskgate: port name ${serviceName} now fronts the enforcer; ${rewritten.join(', ')} of ${app.name} use port ${port}`,
+      );
+    }
   }
+  const portName = serviceName ?? 'riskgate';
 
   const args = [
     'enforce',
@@ -116,10 +231,21 @@ export function inject(pod: V1Pod, policyName: string, settings: InjectionSettin
       env.push({ name: ENV.redisPassword, valueFrom: { secretKeyRef: settings.redis.passwordSecret } });
     }
   }
-  const volumeMounts = [{ name: 'riskgate-policy', mountPath: POLICY_MOUNT, readOnly: true }];
+  const volumeMounts: V1VolumeMount[] = [
+    { name: 'riskgate-policy', mountPath: POLICY_MOUNT, readOnly: true },
+  ];
+  const volumes: V1Volume[] = [{ name: 'riskgate-policy', configMap: { name: configMapName(policy.name) } }];
   if (settings.powKeySecret) {
     env.push({ name: ENV.powKeyFile, value: POW_KEY_FILE });
     volumeMounts.push({ name: 'riskgate-pow', mountPath: POW_KEY_MOUNT, readOnly: true });
+    volumes.push({ name: 'riskgate-pow', secret: { secretName: settings.powKeySecret } });
+  }
+  // Secrets the policy reads from files, where the enforcer looks for them: <dir>/<name>/<key>.
+  const secretNames = [...new Set(policy.secrets.map((s) => s.name))].sort();
+  for (const [i, name] of secretNames.entries()) {
+    const volume = `riskgate-secret-${i}`;
+    volumeMounts.push({ name: volume, mountPath: `${SECRETS_DIR}/${name}`, readOnly: true });
+    volumes.push({ name: volume, secret: { secretName: name } });
   }
 
   const sidecar: V1Container = {
@@ -129,8 +255,8 @@ export function inject(pod: V1Pod, policyName: string, settings: InjectionSettin
     args,
     restartPolicy: 'Always',
     ports: [
-      { name: serviceName ?? 'riskgate', containerPort: TRAFFIC_PORT, protocol: 'TCP' },
-      { name: 'riskgate-admin', containerPort: ADMIN_PORT, protocol: 'TCP' },
+      { name: portName, containerPort: TRAFFIC_PORT, protocol: 'TCP' },
+      { name: ADMIN_PORT_NAME, containerPort: ADMIN_PORT, protocol: 'TCP' },
     ],
     env,
     resources: settings.resources,
@@ -149,20 +275,18 @@ export function inject(pod: V1Pod, policyName: string, settings: InjectionSettin
     },
   };
   spec.initContainers = [sidecar, ...(spec.initContainers ?? [])];
-  spec.volumes = [
-    ...(spec.volumes ?? []),
-    { name: 'riskgate-policy', configMap: { name: configMapName(policyName) } },
-    ...(settings.powKeySecret
-      ? [{ name: 'riskgate-pow', secret: { secretName: settings.powKeySecret } }]
-      : []),
-  ];
+  spec.volumes = [...(spec.volumes ?? []), ...volumes];
   out.metadata ??= {};
   out.metadata.annotations = {
     ...(out.metadata.annotations ?? {}),
     [INJECTED_ANNOTATION]: 'true',
-    [POLICY_ANNOTATION]: policyName,
+    [POLICY_ANNOTATION]: policy.name,
   };
-  return out;
+  out.metadata.labels = {
+    ...(out.metadata.labels ?? {}),
+    [PROTECTED_LABEL]: protectedLabelValue(policy.name),
+  };
+  return { pod: out, warnings };
 }
 
 /** RFC 6902 operations turning `before` into `after` at the top-level fields injection touches. */
@@ -173,9 +297,8 @@ export function injectionPatch(
   const ops: { op: 'add' | 'replace'; path: string; value: unknown }[] = [];
   const put = (path: string, had: unknown, value: unknown) =>
     ops.push({ op: had === undefined ? 'add' : 'replace', path, value });
-  if (before.metadata?.annotations === undefined)
-    put('/metadata/annotations', undefined, after.metadata!.annotations);
-  else put('/metadata/annotations', before.metadata.annotations, after.metadata!.annotations);
+  put('/metadata/annotations', before.metadata?.annotations, after.metadata!.annotations);
+  put('/metadata/labels', before.metadata?.labels, after.metadata!.labels);
   put('/spec/containers', before.spec!.containers, after.spec!.containers);
   put('/spec/initContainers', before.spec!.initContainers, after.spec!.initContainers);
   put('/spec/volumes', before.spec!.volumes, after.spec!.volumes);

@@ -157,15 +157,12 @@ describe('operator', () => {
     });
 
     const np = JSON.parse(kubectlOk('get', 'networkpolicy', 'riskgate-shop', '-n', NS, '-o', 'json'));
-    expect(np.spec.podSelector).toEqual({ matchLabels: { app: 'shop' } });
+    // Only pods the injector marked: a selected pod without an enforcer keeps its ports.
+    expect(np.spec.podSelector).toEqual({ matchLabels: { 'riskgate.dev/protected-by': 'shop' } });
     expect(np.spec.policyTypes).toEqual(['Ingress']);
     expect(np.spec.ingress).toEqual([
-      {
-        ports: [
-          { protocol: 'TCP', port: 15080 },
-          { protocol: 'TCP', port: 15090 },
-        ],
-      },
+      { ports: [{ protocol: 'TCP', port: 15080 }] },
+      { ports: [{ protocol: 'TCP', port: 15090 }] },
     ]);
 
     const columns = kubectlOk('get', 'rpol', 'shop', '-n', NS);
@@ -209,7 +206,8 @@ spec:
       ['http', 15080],
       ['riskgate-admin', 15090],
     ]);
-    expect(pod.spec.containers[0].ports[0]).toMatchObject({ name: 'http-app', containerPort: 8080 });
+    expect(pod.spec.containers[0].ports[0]).toMatchObject({ name: 'rg-app-8080', containerPort: 8080 });
+    expect(pod.metadata.labels['riskgate.dev/protected-by']).toBe('shop');
     expect(pod.spec.volumes).toContainEqual({
       name: 'riskgate-policy',
       configMap: { name: 'riskgate-shop', defaultMode: 420 },

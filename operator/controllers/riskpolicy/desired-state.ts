@@ -9,6 +9,7 @@ import { API_VERSION, KIND, type RiskPolicy, riskPolicy } from '../../../api/ris
 import { formatIssues } from '../../../api/validate.ts';
 import { policyHash } from '../../../contract/policy-hash.ts';
 import { ADMIN_PORT, configMapName, POLICY_FILE, TRAFFIC_PORT } from '../../../contract/sidecar.ts';
+import { type InjectedPolicy, PROTECTED_LABEL, protectedLabelValue } from '../../webhook/inject.ts';
 
 export const POLICY_LABEL = 'riskgate.dev/policy';
 export { POLICY_FILE };
@@ -16,7 +17,14 @@ export { POLICY_FILE };
 export interface RiskPolicyObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    creationTimestamp?: Date;
+  };
   spec?: unknown;
   status?: Record<string, unknown>;
 }
@@ -91,8 +99,14 @@ export function desiredConfigMap(obj: RiskPolicyObject, v: Extract<Validated, { 
   };
 }
 
+/** What the injector needs of a valid policy: its name and the Secrets its enforcer must read. */
+export function injectedPolicyOf(policy: RiskPolicy): InjectedPolicy {
+  const ref = policy.spec.authentication.apiKeys?.secretRef;
+  return { name: policy.metadata.name, secrets: ref ? [ref] : [] };
+}
+
 export function desiredNetworkPolicy(obj: RiskPolicyObject, policy: RiskPolicy): V1NetworkPolicy {
-  const selector = policy.spec.selector;
+  const np = policy.spec.networkPolicy;
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -103,20 +117,18 @@ export function desiredNetworkPolicy(obj: RiskPolicyObject, policy: RiskPolicy):
       ...(owner(obj) ? { ownerReferences: owner(obj) } : {}),
     },
     spec: {
-      podSelector: {
-        ...(selector.matchLabels ? { matchLabels: selector.matchLabels } : {}),
-        ...(selector.matchExpressions ? { matchExpressions: selector.matchExpressions } : {}),
-      },
+      // Only pods the injector put an enforcer in front of: a pod without one (created before
+      // the policy, in a namespace not opted in, admitted while the webhook was down) keeps
+      // every port it had.
+      podSelector: { matchLabels: { [PROTECTED_LABEL]: protectedLabelValue(obj.metadata.name) } },
       policyTypes: ['Ingress'],
       // Only the enforcer's ports admit traffic from outside the pod; the app's port is
       // reachable from the enforcer alone, over localhost, which NetworkPolicy does not filter.
+      // Who may reach them is the policy's to say (networkPolicy.from, adminFrom): a pod's other
+      // NetworkPolicies add to these, so anything left open here is open.
       ingress: [
-        {
-          ports: [
-            { protocol: 'TCP', port: TRAFFIC_PORT },
-            { protocol: 'TCP', port: ADMIN_PORT },
-          ],
-        },
+        { ports: [{ protocol: 'TCP', port: TRAFFIC_PORT }], ...(np.from ? { from: np.from } : {}) },
+        { ports: [{ protocol: 'TCP', port: ADMIN_PORT }], ...(np.adminFrom ? { from: np.adminFrom } : {}) },
       ],
     },
   };
