@@ -106,7 +106,28 @@ export function generateCrd(): Json {
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
             { name: 'Selected', type: 'integer', jsonPath: '.status.enforcers.selected' },
             { name: 'Up-To-Date', type: 'integer', jsonPath: '.status.enforcers.upToDate' },
+            { name: 'Unprotected', type: 'integer', jsonPath: '.status.enforcers.unprotected' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+            // -o wide: why, and which config.
+            {
+              name: 'Reason',
+              type: 'string',
+              priority: 1,
+              jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+            },
+            {
+              name: 'Conflict',
+              type: 'string',
+              priority: 1,
+              jsonPath: '.status.conditions[?(@.type=="Conflict")].status',
+            },
+            {
+              name: 'Feeds',
+              type: 'string',
+              priority: 1,
+              jsonPath: '.status.conditions[?(@.type=="FeedsReady")].status',
+            },
+            { name: 'Config', type: 'string', priority: 1, jsonPath: '.status.configHash' },
           ],
           schema: {
             openAPIV3Schema: {

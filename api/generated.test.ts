@@ -38,7 +38,12 @@ describe('generated files', () => {
       'Ready',
       'Selected',
       'Up-To-Date',
+      'Unprotected',
       'Age',
+      'Reason',
+      'Conflict',
+      'Feeds',
+      'Config',
     ]);
     expect(crd.spec.names.shortNames).toEqual(['rpol']);
     expect(crd.spec.scope).toBe('Namespaced');

@@ -84,12 +84,31 @@ const condition = z
 export const riskPolicyStatus = z
   .strictObject({
     observedGeneration: z.number().int().min(0).optional().describe('The generation the status describes.'),
-    conditions: z.array(condition).max(16).optional().describe('Ready, and why not.'),
+    conditions: z
+      .array(condition)
+      .max(16)
+      .optional()
+      .describe(
+        'Ready (compiled and published), FeedsReady (URL feeds fetched), Conflict (another policy selects the same pods).',
+      ),
     configHash: z.string().max(128).optional().describe('Hash of the compiled config enforcers should run.'),
     enforcers: z
       .strictObject({
         selected: z.number().int().min(0).default(0).describe('Pods this policy selects.'),
-        upToDate: z.number().int().min(0).default(0).describe('Enforcers running configHash.'),
+        upToDate: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe('Enforcers of this policy (pods it was injected into) running configHash.'),
+        unprotected: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe(
+            'Selected pods with no enforcer: created before the policy, in a namespace not opted in, or admitted while the webhook was unavailable. Recreate them to inject it.',
+          ),
       })
       .optional(),
   })

@@ -108,6 +108,11 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
       url: options.redisUrl,
       local,
       pod: options.pod,
+      policyPath: options.policyPath,
+      onPushed: (result) => {
+        metrics.configPushes.inc({ result });
+        if (result !== 'applied') logger.warn({ result }, 'pushed config refused; the mounted config stays');
+      },
       ...(options.redisTimeoutMs ? { commandTimeoutMs: options.redisTimeoutMs } : {}),
       onError: (err) => {
         // Once a minute at most: an outage must not flood the log.
@@ -127,6 +132,9 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
     if (result.ok && holder.current) {
       metrics.trackPolicy(holder.current);
       logger.info({ policy: holder.current.name, hash: result.hash }, 'policy applied');
+      if (holder.current.problems.length > 0) {
+        logger.warn({ problems: holder.current.problems }, 'policy runs degraded');
+      }
     } else {
       logger.error({ error: result.error }, 'policy rejected; the last good policy keeps running');
     }

@@ -26,11 +26,29 @@ export class OperatorMetrics {
     help: '1 on the replica that holds the lease.',
     registers: [this.registry],
   });
+  readonly unprotected = new Gauge({
+    name: 'riskgate_operator_unprotected_pods',
+    help: 'Pods a RiskPolicy selects that run without an enforcer (not injected): they are not protected.',
+    labelNames: ['namespace', 'policy'],
+    registers: [this.registry],
+  });
+  readonly skipped = new Counter({
+    name: 'riskgate_operator_injections_skipped_total',
+    help: 'Pods the webhook saw in an opted-in namespace or with the opt-in label and left without an enforcer, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly injections = new Counter({
     name: 'riskgate_operator_injections_total',
     help: 'Pods injected by the webhook.',
     registers: [this.registry],
   });
+
+  /** A policy's pod counts after reconcile; undefined: the policy is gone. */
+  observe(namespace: string, policy: string, census: { unprotected: readonly string[] } | undefined): void {
+    if (census) this.unprotected.set({ namespace, policy }, census.unprotected.length);
+    else this.unprotected.remove({ namespace, policy });
+  }
 
   /** `queueDepth` and `policies` are read at scrape time. */
   constructor(queueDepth: () => number, policies: () => PolicyCounts[]) {

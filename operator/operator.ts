@@ -16,7 +16,7 @@ import {
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import { configChannel, encodeConfigMessage } from '../contract/config-message.ts';
+import { ConfigSigner, configChannel, generateSignerKey } from '../contract/config-message.ts';
 import { policyScope } from '../contract/redis-keys.ts';
 import { type Component, startAll } from '../lib/components.ts';
 import { policyInformer, RiskPolicyController } from './controllers/riskpolicy/controller.ts';
@@ -24,6 +24,7 @@ import { injectedPolicyOf, validateForCluster } from './controllers/riskpolicy/d
 import { policiesSelecting } from './controllers/riskpolicy/ownership.ts';
 import { FeedMirror } from './feeds/feed-mirror.ts';
 import { eventRecorder } from './kube/events.ts';
+import { loadOrCreateSecret } from './kube/owned-secret.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { enforcerReports } from './status/enforcer-reports.ts';
@@ -53,6 +54,10 @@ export interface RunningOperator {
 
 type Informer = ReturnType<typeof policyInformer>;
 
+/** The Secret, in the operator's namespace, holding the key pushed configs are signed with. */
+export const CONFIG_SIGNER_SECRET = 'riskgate-config-signer';
+const SIGNER_SECRET_KEY = 'ed25519.pem';
+
 interface LeaderDutiesDeps {
   kc: KubeConfig;
   apis: { core: CoreV1Api; networking: NetworkingV1Api; custom: CustomObjectsApi };
@@ -62,6 +67,8 @@ interface LeaderDutiesDeps {
   metrics: OperatorMetrics;
   log: Logger;
   resyncMs: number | undefined;
+  /** The key pushed configs are signed with; loaded before leading begins. */
+  signer: () => ConfigSigner;
 }
 
 /** What the leader does, for as long as it leads: reconcile, mirror feeds, keep the webhook registered. */
@@ -80,8 +87,11 @@ class LeaderDuties {
     const { kc, apis, policies, webhook, redis, metrics, log, resyncMs } = this.deps;
     this.abort = new AbortController();
     // The leader fetches URL feeds once for the cluster, when there is a Redis to share them in.
-    const mirror = redis ? new FeedMirror(redis) : undefined;
+    const mirror = redis
+      ? new FeedMirror(redis, (namespace, policy) => this.controller?.queue.add(`${namespace}/${policy}`))
+      : undefined;
     this.mirror = mirror;
+    const signer = this.deps.signer();
     this.controller = new RiskPolicyController(
       {
         kubeconfig: kc,
@@ -89,10 +99,14 @@ class LeaderDuties {
         upToDate: enforcerReports(redis),
         event: eventRecorder(apis.core, log),
         syncFeeds: (namespace, policy, spec) => mirror?.sync(namespace, policy, spec),
-        publish: async (namespace, policy, text) => {
+        feedStatus: (namespace, policy) => mirror?.statusOf(namespace, policy),
+        observe: (namespace, policy, census) => metrics.observe(namespace, policy, census),
+        signerPublicKeyPem: signer.publicKeyPem,
+        publish: async (namespace, policy, config, issuedAt) => {
           if (redis?.status !== 'ready') return;
+          const scope = policyScope(namespace, policy);
           await redis
-            .publish(configChannel(policyScope(namespace, policy)), encodeConfigMessage(text))
+            .publish(configChannel(scope), signer.encode({ scope, issuedAt, config }))
             .catch(() => 0);
         },
         ...(resyncMs ? { resyncMs } : {}),
@@ -174,11 +188,33 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     {
       policyFor,
       settings: options.injection,
-      onInjected: () => metrics.injections.inc(),
-      onError: (err) => log.error({ err }, 'injection failed'),
+      onInjected: (namespace, policy, pod, warnings) => {
+        metrics.injections.inc();
+        log.info({ namespace, pod, policy, warnings }, 'enforcer injected');
+      },
+      onSkipped: (namespace, policy, pod, reason, why) => {
+        metrics.skipped.inc({ reason });
+        log.warn({ namespace, pod, policy, why }, 'pod admitted without an enforcer');
+      },
+      onError: (err) => log.error({ err: (err as Error).message }, 'injection failed'),
     },
     log,
   );
+  // Every replica loads the same signing key (kube/owned-secret.ts); only the leader signs.
+  let signer: ConfigSigner | undefined;
+  const signerKey: Component = {
+    name: 'config-signer',
+    start: async () => {
+      const data = await loadOrCreateSecret(
+        core,
+        { namespace: options.namespace, name: CONFIG_SIGNER_SECRET },
+        (d) => Boolean(d[SIGNER_SECRET_KEY]),
+        () => ({ [SIGNER_SECRET_KEY]: generateSignerKey() }),
+      );
+      signer = new ConfigSigner(data[SIGNER_SECRET_KEY]!);
+    },
+    stop: () => {},
+  };
   duties = new LeaderDuties({
     kc,
     apis: { core, networking, custom },
@@ -188,6 +224,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     metrics,
     log,
     resyncMs: options.resyncMs,
+    signer: () => signer!,
   });
   const leaderDuties = duties;
   const elector = new LeaseElector({
@@ -234,6 +271,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       stop: () => policies.stop(),
     },
     webhook,
+    signerKey,
     {
       name: 'leader-election',
       start: () => elector.start(),

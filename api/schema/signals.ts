@@ -36,6 +36,12 @@ const feed = withRules(
         .max(100)
         .optional()
         .describe('Points a hit adds. Defaults to the signal weight.'),
+      required: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Not ready without it: the enforcer answers /readyz with 503 (so the pod takes no traffic) until this feed has loaded once. Otherwise a feed that cannot be loaded runs empty and stale, counted in riskgate_feed_stale and retried with backoff, and traffic flows.',
+        ),
     })
     .describe('A threat feed of IPs and CIDRs.'),
   [

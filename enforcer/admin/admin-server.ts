@@ -14,13 +14,17 @@ export function createAdminServer(holder: PolicyHolder, metrics: EnforcerMetrics
   app.get('/readyz', async (_request, reply) => {
     const policy = holder.current;
     const feeds = (policy?.feeds ?? []).map((f) => f.status());
-    const ready = policy !== undefined && feeds.every((f) => f.loaded);
+    // Stale feeds are reported, not a reason to take the pod out of service — unless the policy
+    // says a feed is required.
+    const ready = policy !== undefined && feeds.every((f) => f.loaded || !f.required);
     reply.code(ready ? 200 : 503);
     return {
       ready,
       policy: policy ? { name: policy.name, hash: policy.hash } : null,
       lastError: holder.lastError ?? null,
       staleFeeds: feeds.filter((f) => f.stale).map((f) => f.name),
+      missingRequiredFeeds: feeds.filter((f) => f.required && !f.loaded).map((f) => f.name),
+      problems: policy?.problems ?? [],
     };
   });
 

@@ -23,6 +23,8 @@ export interface FeedSpec {
   refreshMs: number;
   category: string;
   weight: number;
+  /** The enforcer is not ready until this feed has loaded once. */
+  required?: boolean;
   /** A feed URL that has not answered in this long has failed this refresh. Default 30 s. */
   timeoutMs?: number;
   /**
@@ -44,7 +46,11 @@ export interface FeedStatus {
   loadedAt: number;
   lastError?: string;
   stale: boolean;
+  required: boolean;
 }
+
+/** The first retry after a failed load; doubled each failure, up to the refresh interval. */
+const FIRST_RETRY_MS = 5_000;
 
 /** Connections to feed servers, shared by every feed; made when the first URL feed is fetched. */
 let feedAgent: InstanceType<typeof Agent> | undefined;
@@ -62,6 +68,7 @@ export class FeedSource {
   private refreshing: Promise<void> | undefined;
   private readonly onChange: (source: FeedSource) => void;
   private sharedVersion: string | undefined;
+  private failures = 0;
 
   constructor(spec: FeedSpec, onChange: (source: FeedSource) => void = () => {}) {
     this.spec = spec;
@@ -77,6 +84,7 @@ export class FeedSource {
       ...(this.lastError ? { lastError: this.lastError } : {}),
       stale:
         this.loadedAt === 0 || now - this.loadedAt > this.spec.refreshMs * 3 || this.lastError !== undefined,
+      required: this.spec.required === true,
     };
   }
 
@@ -101,12 +109,17 @@ export class FeedSource {
     this.fileMtime = previous.fileMtime;
   }
 
+  /** On the interval; sooner after a failure (a feed unreachable at start must not wait an hour). */
   private schedule(): void {
+    const delay =
+      this.failures === 0
+        ? this.spec.refreshMs
+        : Math.min(this.spec.refreshMs, FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 16));
     this.timer = setTimeout(() => {
       void this.refresh().finally(() => {
         if (this.timer) this.schedule();
       });
-    }, this.spec.refreshMs);
+    }, delay);
     this.timer.unref();
   }
 
@@ -123,9 +136,11 @@ export class FeedSource {
         }
         this.loadedAt = Date.now();
         this.lastError = undefined;
+        this.failures = 0;
       })
       .catch((err: Error) => {
         this.lastError = err.message;
+        this.failures++;
       })
       .finally(() => {
         this.refreshing = undefined;

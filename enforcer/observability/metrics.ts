@@ -34,6 +34,7 @@ export class EnforcerMetrics {
   readonly feedStale: Gauge<'feed'>;
   readonly configInfo: Gauge<'policy' | 'hash' | 'source'>;
   readonly reloads: Counter<'result'>;
+  readonly configPushes: Counter<'result'>;
   private feedsOf: () => CompiledPolicy['feeds'] = () => [];
   private readonly decisionTime: HistogramChild;
   private readonly byRoute = new WeakMap<CompiledRoute, RouteChildren>();
@@ -143,6 +144,12 @@ export class EnforcerMetrics {
     this.reloads = new Counter({
       name: 'riskgate_config_reloads_total',
       help: 'Policy loads by result (applied, rejected).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.configPushes = new Counter({
+      name: 'riskgate_config_pushes_total',
+      help: 'Configs pushed on the config channel, by what became of them: applied, or refused as malformed, no-key, bad-signature, other-policy, not-newer.',
       labelNames: ['result'],
       registers,
     });

@@ -59,7 +59,17 @@ function headerRulesOf(policy: RiskPolicy): HeaderRules {
   };
 }
 
-async function compileApiKeys(policy: RiskPolicy, secretsDir: string): Promise<CompiledPolicy['apiKeys']> {
+/**
+ * A Secret the policy names may not exist (yet): the enforcer still starts, refuses every API key
+ * (fail closed for what needs one, open for nothing) and says so, rather than keeping the pod
+ * from starting. A file that exists but does not parse is an error, as in any policy.
+ */
+async function compileApiKeys(
+  policy: RiskPolicy,
+  secretsDir: string,
+  problems: string[],
+  watched: string[],
+): Promise<CompiledPolicy['apiKeys']> {
   const spec = policy.spec.authentication.apiKeys;
   if (!spec) return undefined;
   let entries: ApiKeyEntry[];
@@ -68,15 +78,20 @@ async function compileApiKeys(policy: RiskPolicy, secretsDir: string): Promise<C
   } else {
     const ref = spec.secretRef!;
     const path = join(secretsDir, ref.name, ref.key);
-    let text: string;
+    watched.push(path);
+    let text: string | undefined;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new PolicyCompileError(
-        `authentication.apiKeys.secretRef: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`,
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        throw new PolicyCompileError(`authentication.apiKeys.secretRef: cannot read ${path} (${code})`);
+      }
+      problems.push(
+        `authentication.apiKeys.secretRef: Secret ${ref.name} (key ${ref.key}) is not mounted: every API key is refused`,
       );
     }
-    entries = parseApiKeyLines(text, path);
+    entries = text === undefined ? [] : parseApiKeyLines(text, path);
   }
   return { header: spec.header.toLowerCase(), store: new ApiKeyStore(entries) };
 }
@@ -156,12 +171,16 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
   const feeds = signals.flatMap((s) => s.feeds ?? []);
 
   const a = spec.actions;
+  const problems: string[] = [];
+  const watchedFiles: string[] = [];
   const compiled: CompiledPolicy = {
     name: policy.metadata.name,
     namespace: policy.metadata.namespace,
     hash: policyHash(policy),
     source: options.source,
     mode: spec.mode,
+    problems,
+    watchedFiles,
     clientIp: new ClientIpResolver(
       IpRangeSet.from(spec.clientIdentity.trustedProxies),
       spec.clientIdentity.forwardedHeader,
@@ -176,7 +195,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     headerRules: headerRulesOf(policy),
     tokens: new TokenVerifier(issuers),
     tokenHeaders: [...new Set(spec.authentication.jwt.map((p) => p.header.toLowerCase()))],
-    apiKeys: await compileApiKeys(policy, options.secretsDir ?? SECRETS_DIR),
+    apiKeys: await compileApiKeys(policy, options.secretsDir ?? SECRETS_DIR, problems, watchedFiles),
     signals,
     planners: signals.flatMap((s, i) => (s.plan ? [i] : [])),
     learners: signals.flatMap((s, i) => (s.learn ? [i] : [])),
@@ -206,14 +225,9 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
     },
   };
 
-  // Feeds load before the policy goes live: a policy is ready only with its feeds.
+  // Feeds load before the policy goes live. One that cannot be loaded runs empty and stale and is
+  // retried: an unreachable feed server must not keep the enforcer, or the app, from starting
+  // (a feed marked required holds /readyz instead).
   await Promise.all(feeds.map((f) => f.start()));
-  const failed = feeds.filter((f) => !f.status().loaded);
-  if (failed.length > 0) {
-    compiled.stop();
-    throw new PolicyCompileError(
-      `spec.signals.ipReputation.feeds: ${failed.map((f) => `${f.spec.name}: ${f.status().lastError}`).join('; ')}`,
-    );
-  }
   return compiled;
 }

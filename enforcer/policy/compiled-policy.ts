@@ -38,6 +38,10 @@ export interface CompiledPolicy {
   /** Where it came from, e.g. the file path. */
   source: string;
   mode: 'enforce' | 'monitor';
+  /** What runs degraded, in words for /readyz and the log (a mounted Secret missing, …). */
+  problems: string[];
+  /** Files besides the policy it was compiled from (mounted Secrets): a change reloads it. */
+  watchedFiles: string[];
   clientIp: ClientIpResolver;
   routes: RouteTable<CompiledRoute>;
   /** How request targets are read before routing. */

@@ -1,9 +1,9 @@
 /**
  * The enforcer's side of the config channel (contract/config-message.ts): a policy pushed by the
- * operator is applied at once, ahead of the kubelet syncing the mounted ConfigMap.
+ * operator arrives here, to be verified (shared-state.ts) and applied ahead of the kubelet
+ * syncing the mounted ConfigMap.
  */
 import { Redis } from 'ioredis';
-import { decodeConfigMessage } from '../../contract/config-message.ts';
 
 export function subscribeToConfig(
   url: string,
@@ -16,7 +16,7 @@ export function subscribeToConfig(
   });
   subscriber.on('error', () => {});
   subscriber.on('message', (ch: string, message: string) => {
-    if (ch === channel) onConfig(decodeConfigMessage(message));
+    if (ch === channel) onConfig(message);
   });
   void subscriber.subscribe(channel).catch(() => {});
   return () => subscriber.disconnect();

@@ -38,6 +38,21 @@ export function fingerprint(path: string): string {
   }
 }
 
+/** Changes whenever one of these files appears, disappears or is rewritten or re-pointed. */
+export function filesStamp(files: readonly string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const real = realpathSync(f);
+        const s = statSync(real);
+        return `${real}:${s.mtimeMs}:${s.size}`;
+      } catch {
+        return `${f}:missing`;
+      }
+    })
+    .join('|');
+}
+
 export interface LoadedPolicy {
   policy: RiskPolicy;
   /** The file the policy came from: relative feed and key paths resolve against its folder. */

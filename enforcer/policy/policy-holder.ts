@@ -9,7 +9,7 @@ import { validateText } from '../../api/validate.ts';
 import { policyHash } from '../../contract/policy-hash.ts';
 import { type CompileOptions, compilePolicy } from './compile.ts';
 import type { CompiledPolicy } from './compiled-policy.ts';
-import { fingerprint, loadPolicy } from './policy-files.ts';
+import { filesStamp, fingerprint, loadPolicy } from './policy-files.ts';
 
 export interface ReloadResult {
   ok: boolean;
@@ -43,8 +43,13 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
     return this.loading;
   }
 
+  /** The policy source and the files the running policy reads besides it. */
+  private stamp(): string {
+    return `${fingerprint(this.path)}#${filesStamp(this.current?.watchedFiles ?? [])}`;
+  }
+
   private async load(): Promise<ReloadResult> {
-    this.lastFingerprint = fingerprint(this.path);
+    this.lastFingerprint = this.stamp();
     let loaded: ReturnType<typeof loadPolicy>;
     try {
       loaded = loadPolicy(this.path);
@@ -92,6 +97,7 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
     this.current = compiled;
     previous?.stop();
     this.lastError = undefined;
+    this.lastFingerprint = this.stamp();
     const result = { ok: true, hash: compiled.hash };
     this.emit('reload', result);
     return result;
@@ -104,11 +110,14 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
     return result;
   }
 
-  /** Polls the source; a ConfigMap symlink swap or an edit is picked up within `intervalMs`. */
+  /**
+   * Polls the source and the files it names; a ConfigMap or Secret symlink swap, or an edit, is
+   * picked up within `intervalMs`.
+   */
   watch(intervalMs = 1000): void {
     this.timer = setInterval(() => {
       if (this.loading) return;
-      if (fingerprint(this.path) !== this.lastFingerprint) void this.reload();
+      if (this.stamp() !== this.lastFingerprint) void this.reload();
     }, intervalMs);
     this.timer.unref();
   }

@@ -56,6 +56,7 @@ export const ipReputation = defineSignal({
           refreshMs: parseDuration(f.refreshInterval),
           category: f.category,
           weight: f.weight ?? spec.weight,
+          required: f.required,
           ...(f.url && ctx.sharedFeeds ? { shared: ctx.sharedFeeds } : {}),
         },
         ctx.onFeedChange,

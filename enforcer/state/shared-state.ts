@@ -4,8 +4,16 @@
  * report of the config it runs, and the client that reads feeds the operator shared. Loaded only
  * when Redis is configured: a standalone enforcer carries none of it.
  */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { configChannel } from '../../contract/config-message.ts';
+import {
+  configChannel,
+  ISSUED_AT_FILE,
+  SIGNER_KEY_FILE,
+  type Verdict,
+  verifyConfigMessage,
+} from '../../contract/config-message.ts';
 import { REPORT_INTERVAL_MS } from '../../contract/enforcer-report.ts';
 import { policyScope } from '../../contract/redis-keys.ts';
 import type { Component } from '../../lib/components.ts';
@@ -27,7 +35,11 @@ export interface SharedStateOptions {
   commandTimeoutMs?: number;
   /** Set inside a pod: enables the config channel, the report and shared feeds. */
   pod?: Pod | undefined;
+  /** The mounted policy file; its ConfigMap also holds the operator's key and the issue time. */
+  policyPath: string;
   onError: (err: Error) => void;
+  /** Told what became of each message on the config channel. */
+  onPushed?: (result: 'applied' | Extract<Verdict, { ok: false }>['reason']) => void;
 }
 
 export class SharedState implements Component {
@@ -38,6 +50,8 @@ export class SharedState implements Component {
   private unsubscribe: (() => void) | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private holder: PolicyHolder | undefined;
+  /** The issue time of the newest pushed config applied. */
+  private appliedIssuedAt = 0;
 
   constructor(options: SharedStateOptions) {
     this.options = options;
@@ -95,13 +109,38 @@ export class SharedState implements Component {
     this.store.setScope(this.scope());
     if (!this.options.pod || !policy) return;
     this.unsubscribe = subscribeToConfig(this.options.url, configChannel(this.scope()), (text) => {
-      void this.holder?.applyText(text);
+      void this.onPushed(text);
     });
     const first = setTimeout(() => this.report(), 1000);
     const every = setInterval(() => this.report(), REPORT_INTERVAL_MS);
     first.unref();
     every.unref();
     this.timers.push(first, every);
+  }
+
+  /**
+   * A pushed config applies only when the operator signed it for this policy and it is newer
+   * than both the mounted one and the last one pushed (contract/config-message.ts); anything
+   * else is counted and dropped, and the mounted ConfigMap stays the way configs arrive.
+   */
+  private async onPushed(text: string): Promise<void> {
+    const dir = dirname(this.options.policyPath);
+    const [publicKeyPem, issued] = await Promise.all([
+      readFile(join(dir, SIGNER_KEY_FILE), 'utf8').catch(() => undefined),
+      readFile(join(dir, ISSUED_AT_FILE), 'utf8').catch(() => '0'),
+    ]);
+    const verdict = verifyConfigMessage(text, {
+      scope: this.scope(),
+      publicKeyPem,
+      newerThan: Math.max(Number.parseInt(issued, 10) || 0, this.appliedIssuedAt),
+    });
+    if (!verdict.ok) {
+      this.options.onPushed?.(verdict.reason);
+      return;
+    }
+    this.appliedIssuedAt = verdict.message.issuedAt;
+    const result = await this.holder?.applyText(verdict.message.config);
+    if (result?.ok) this.options.onPushed?.('applied');
   }
 
   async stop(): Promise<void> {

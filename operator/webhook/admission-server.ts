@@ -19,7 +19,9 @@ export interface AdmissionOptions {
   /** The RiskPolicy selecting this pod, if any. */
   policyFor: (namespace: string, labels: Record<string, string>) => InjectedPolicy | undefined;
   settings: InjectionSettings;
-  onInjected?: (namespace: string, policy: string) => void;
+  onInjected?: (namespace: string, policy: string, pod: string, warnings: readonly string[]) => void;
+  /** A pod a policy selects, admitted without an enforcer: why. */
+  onSkipped?: (namespace: string, policy: string, pod: string, reason: string, why: string) => void;
   onError?: (err: unknown) => void;
 }
 
@@ -30,6 +32,9 @@ interface AdmissionReview {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
+
+/** A pod being created may only have generateName yet. */
+const podName = (pod: V1Pod) => pod.metadata?.name ?? `${pod.metadata?.generateName ?? ''}…`;
 
 export function review(body: AdmissionReview, options: AdmissionOptions): object {
   const req = body.request;
@@ -47,7 +52,7 @@ export function review(body: AdmissionReview, options: AdmissionOptions): object
     const injected = inject(pod, policy, options.settings);
     if (injected.pod === pod) return respond({});
     const patch = injectionPatch(pod, injected.pod);
-    options.onInjected?.(namespace, policy.name);
+    options.onInjected?.(namespace, policy.name, podName(pod), injected.warnings);
     return respond({
       patchType: 'JSONPatch',
       patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
@@ -55,6 +60,8 @@ export function review(body: AdmissionReview, options: AdmissionOptions): object
     });
   } catch (err) {
     if (!(err instanceof InjectionError)) options.onError?.(err);
+    const reason = err instanceof InjectionError ? err.reason : 'error';
+    options.onSkipped?.(namespace, policy.name, podName(pod), reason, (err as Error).message);
     return respond({ warnings: [`riskgate: not injected: ${(err as Error).message}`] });
   }
 }

@@ -1,58 +1,42 @@
 /**
- * In a cluster, every replica must serve the webhook with a certificate the registered CA
- * bundle trusts: the first replica generates it and stores it in a Secret in the operator's
- * namespace; the others load it. A replica that loses the creation race reads the winner's.
+ * In a cluster, every replica must serve the webhook with a certificate the registered CA bundle
+ * trusts: one Secret in the operator's namespace holds it (kube/owned-secret.ts). A certificate
+ * within `renewBefore` of its end is replaced, so a restart or a periodic check renews it.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { loadOrCreateSecret } from '../kube/owned-secret.ts';
 import { generateServingCertificate, type ServingCertificate } from './certificates.ts';
 
-const decode = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
+/** Renew a month before the end: many restarts and checks fall in that window. */
+export const RENEW_BEFORE_MS = 30 * 24 * 3600_000;
 
 export async function loadOrCreateCertificate(
   core: CoreV1Api,
   namespace: string,
   name: string,
   dnsNames: string[],
+  now = Date.now(),
 ): Promise<ServingCertificate> {
-  const read = async (): Promise<ServingCertificate | undefined> => {
-    try {
-      const s = await core.readNamespacedSecret({ name, namespace });
-      const d = s.data ?? {};
-      if (!d['ca.crt'] || !d['tls.crt'] || !d['tls.key']) return undefined;
+  const data = await loadOrCreateSecret(
+    core,
+    { namespace, name, type: 'kubernetes.io/tls' },
+    (d) =>
+      Boolean(d['ca.crt'] && d['tls.crt'] && d['tls.key']) &&
+      new Date(d['not-after'] ?? 0).getTime() - now > RENEW_BEFORE_MS,
+    async () => {
+      const cert = await generateServingCertificate(dnsNames, []);
       return {
-        caPem: decode(d['ca.crt']),
-        certPem: decode(d['tls.crt']),
-        keyPem: decode(d['tls.key']),
-        notAfter: new Date(decode(d['not-after'])),
+        'ca.crt': cert.caPem,
+        'tls.crt': cert.certPem,
+        'tls.key': cert.keyPem,
+        'not-after': cert.notAfter.toISOString(),
       };
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
-      throw err;
-    }
+    },
+  );
+  return {
+    caPem: data['ca.crt']!,
+    certPem: data['tls.crt']!,
+    keyPem: data['tls.key']!,
+    notAfter: new Date(data['not-after']!),
   };
-  const existing = await read();
-  if (existing) return existing;
-  const cert = await generateServingCertificate(dnsNames, []);
-  const b64 = (v: string) => Buffer.from(v).toString('base64');
-  try {
-    await core.createNamespacedSecret({
-      namespace,
-      body: {
-        metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'riskgate-operator' } },
-        type: 'kubernetes.io/tls',
-        data: {
-          'ca.crt': b64(cert.caPem),
-          'tls.crt': b64(cert.certPem),
-          'tls.key': b64(cert.keyPem),
-          'not-after': b64(cert.notAfter.toISOString()),
-        },
-      },
-    });
-    return cert;
-  } catch (err) {
-    if ((err as { code?: number }).code !== 409) throw err;
-    const winner = await read();
-    if (!winner) throw err;
-    return winner;
-  }
 }

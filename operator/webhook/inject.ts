@@ -67,6 +67,12 @@ export interface Injected {
 
 export class InjectionError extends Error {
   readonly code = 'RG_ERR_INJECTION';
+  /** For metrics: bad-annotation, no-port. */
+  readonly reason: string;
+  constructor(reason: 'bad-annotation' | 'no-port', message: string) {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 /** Port names that are not what a Service sends users to. */
@@ -99,6 +105,7 @@ export function appPortOf(pod: V1Pod): AppPort {
     const port = Number(annotated);
     if (!Number.isInteger(port) || port < 1 || port > 65535 || port === TRAFFIC_PORT || port === ADMIN_PORT) {
       throw new InjectionError(
+        'bad-annotation',
         `${APP_PORT_ANNOTATION}: ${JSON.stringify(annotated)} is not a usable port or port name`,
       );
     }
@@ -112,7 +119,10 @@ export function appPortOf(pod: V1Pod): AppPort {
   if (named) return { port: named.p.containerPort, container: named.c, declared: named.p };
   const first = tcp.find(({ p }) => p.name === undefined || !NOT_TRAFFIC.test(p.name));
   if (!first)
-    throw new InjectionError(`no TCP container port to protect: declare one or set ${APP_PORT_ANNOTATION}`);
+    throw new InjectionError(
+      'no-port',
+      `no TCP container port to protect: declare one or set ${APP_PORT_ANNOTATION}`,
+    );
   const others = tcp.filter((x) => x !== first).map(({ p }) => p.name ?? String(p.containerPort));
   return {
     port: first.p.containerPort,
@@ -245,7 +255,9 @@ export function inject(pod: V1Pod, policy: InjectedPolicy, settings: InjectionSe
   for (const [i, name] of secretNames.entries()) {
     const volume = `riskgate-secret-${i}`;
     volumeMounts.push({ name: volume, mountPath: `${SECRETS_DIR}/${name}`, readOnly: true });
-    volumes.push({ name: volume, secret: { secretName: name } });
+    // Optional: a Secret not there yet must not keep the pod from starting; the enforcer refuses
+    // what needs it and says so (/readyz problems).
+    volumes.push({ name: volume, secret: { secretName: name, optional: true } });
   }
 
   const sidecar: V1Container = {
@@ -261,7 +273,9 @@ export function inject(pod: V1Pod, policy: InjectedPolicy, settings: InjectionSe
     env,
     resources: settings.resources,
     volumeMounts,
-    startupProbe: { httpGet: { path: '/readyz', port: ADMIN_PORT }, periodSeconds: 1, failureThreshold: 60 },
+    // Started once the policy is loaded and the ports listen (/healthz); ready is /readyz, which a
+    // required feed may hold back — without restarting the enforcer or holding the app's start.
+    startupProbe: { httpGet: { path: '/healthz', port: ADMIN_PORT }, periodSeconds: 1, failureThreshold: 60 },
     readinessProbe: { httpGet: { path: '/readyz', port: ADMIN_PORT }, periodSeconds: 5 },
     livenessProbe: { httpGet: { path: '/healthz', port: ADMIN_PORT }, periodSeconds: 10 },
     securityContext: {

@@ -166,7 +166,7 @@ describe('operator', () => {
     ]);
 
     const columns = kubectlOk('get', 'rpol', 'shop', '-n', NS);
-    expect(columns).toMatch(/shop\s+enforce\s+True\s+0\s+0/);
+    expect(columns).toMatch(/shop\s+enforce\s+True\s+0\s+0\s+0/);
     const events = kubectlOk(
       'get',
       'events',
@@ -229,9 +229,11 @@ spec:
   it('counts selected pods and enforcers running the current config (reported through Redis)', async () => {
     const cm = JSON.parse(kubectlOk('get', 'configmap', 'riskgate-shop', '-n', NS, '-o', 'json'));
     const dir = mkdtempSync(join(tmpdir(), 'riskgate-cm-'));
-    writeFileSync(join(dir, 'policy.yaml'), cm.data['policy.yaml']);
+    // As the kubelet mounts it: every key a file (the policy, the signer key, the issue time).
+    for (const [file, text] of Object.entries(cm.data as Record<string, string>))
+      writeFileSync(join(dir, file), text);
     const app = await startRecordingUpstream();
-    enforcer = await startTestEnforcer(dir, app.url, {
+    enforcer = await startTestEnforcer(join(dir, 'policy.yaml'), app.url, {
       redisUrl: redis.url,
       pod: { name: 'shop-1', namespace: NS },
     });
@@ -299,11 +301,12 @@ spec:
 
     const cm = JSON.parse(kubectlOk('get', 'configmap', 'riskgate-feeds', '-n', NS, '-o', 'json'));
     const dir = mkdtempSync(join(tmpdir(), 'riskgate-feeds-'));
-    writeFileSync(join(dir, 'policy.yaml'), cm.data['policy.yaml']);
+    for (const [file, text] of Object.entries(cm.data as Record<string, string>))
+      writeFileSync(join(dir, file), text);
     const app = await startRecordingUpstream();
     let sidecar: RunningEnforcer | undefined;
     try {
-      sidecar = await startTestEnforcer(dir, app.url, {
+      sidecar = await startTestEnforcer(join(dir, 'policy.yaml'), app.url, {
         redisUrl: redis.url,
         pod: { name: 'feeds-1', namespace: NS },
       });

@@ -26,7 +26,10 @@ export interface ControllerDeps {
   upToDate: ReconcileDeps['upToDate'];
   event: ReconcileDeps['event'];
   publish: ReconcileDeps['publish'];
+  signerPublicKeyPem: string;
   syncFeeds: ReconcileDeps['syncFeeds'];
+  feedStatus: ReconcileDeps['feedStatus'];
+  observe: ReconcileDeps['observe'];
   onReconcile?: (result: 'success' | 'error', seconds: number, err?: unknown) => void;
   workers?: number;
   resyncMs?: number;
@@ -87,8 +90,10 @@ export class RiskPolicyController {
     );
   }
 
+  /** A policy changed: it, and its neighbours, whose overlap with it may have changed. */
   enqueue(o: RiskPolicyObject): void {
     this.queue.add(keyOf(o));
+    for (const p of this.policies.list(o.metadata.namespace)) this.queue.add(keyOf(p));
   }
 
   /** Runs until the signal aborts. */
@@ -106,7 +111,12 @@ export class RiskPolicyController {
       networking: this.deps.networking,
       custom: this.deps.custom,
       getPolicy: (ns, name) => this.policies.get(name, ns),
+      policiesIn: (ns) => this.policies.list(ns),
+      getConfigMap: (ns, name) => this.configMaps.get(name, ns),
       podsIn: (ns) => this.pods.list(ns),
+      feedStatus: this.deps.feedStatus,
+      observe: this.deps.observe,
+      signerPublicKeyPem: this.deps.signerPublicKeyPem,
       upToDate: this.deps.upToDate,
       event: this.deps.event,
       publish: this.deps.publish,

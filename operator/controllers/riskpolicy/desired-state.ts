@@ -7,12 +7,13 @@ import type { V1ConfigMap, V1NetworkPolicy } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { API_VERSION, KIND, type RiskPolicy, riskPolicy } from '../../../api/riskpolicy.ts';
 import { formatIssues } from '../../../api/validate.ts';
+import { ISSUED_AT_FILE, SIGNER_KEY_FILE } from '../../../contract/config-message.ts';
 import { policyHash } from '../../../contract/policy-hash.ts';
 import { ADMIN_PORT, configMapName, POLICY_FILE, TRAFFIC_PORT } from '../../../contract/sidecar.ts';
 import { type InjectedPolicy, PROTECTED_LABEL, protectedLabelValue } from '../../webhook/inject.ts';
 
 export const POLICY_LABEL = 'riskgate.dev/policy';
-export { POLICY_FILE };
+export { ISSUED_AT_FILE, POLICY_FILE, SIGNER_KEY_FILE };
 
 export interface RiskPolicyObject {
   apiVersion?: string;
@@ -33,8 +34,21 @@ export type Validated =
   | { ok: true; policy: RiskPolicy; hash: string; warnings: string[] }
   | { ok: false; reason: string; message: string };
 
+// Informers hand out a new object for every change, so the object itself is the cache key:
+// admission and conflict checks ask about the same policies over and over.
+const validatedOnce = new WeakMap<RiskPolicyObject, Validated>();
+
 /** The same zod schema as everywhere, plus what only matters inside a cluster. */
 export function validateForCluster(obj: RiskPolicyObject): Validated {
+  let v = validatedOnce.get(obj);
+  if (!v) {
+    v = validate(obj);
+    validatedOnce.set(obj, v);
+  }
+  return v;
+}
+
+function validate(obj: RiskPolicyObject): Validated {
   const parsed = riskPolicy.safeParse({
     apiVersion: API_VERSION,
     kind: KIND,
@@ -81,7 +95,16 @@ function owner(obj: RiskPolicyObject) {
     : undefined;
 }
 
-export function desiredConfigMap(obj: RiskPolicyObject, v: Extract<Validated, { ok: true }>): V1ConfigMap {
+/**
+ * The ConfigMap the enforcers mount: the compiled policy, the public key that verifies configs
+ * pushed on the config channel, and when this config was issued (a pushed config must be newer).
+ */
+export function desiredConfigMap(
+  obj: RiskPolicyObject,
+  v: Extract<Validated, { ok: true }>,
+  signerPublicKeyPem: string,
+  issuedAt: number,
+): V1ConfigMap {
   const document = { apiVersion: API_VERSION, kind: KIND, metadata: v.policy.metadata, spec: v.policy.spec };
   return {
     apiVersion: 'v1',
@@ -95,6 +118,8 @@ export function desiredConfigMap(obj: RiskPolicyObject, v: Extract<Validated, { 
     },
     data: {
       [POLICY_FILE]: `# Compiled by the riskgate operator from RiskPolicy ${obj.metadata.namespace}/${obj.metadata.name}.\n${stringify(document, { version: '1.1' })}`,
+      [SIGNER_KEY_FILE]: signerPublicKeyPem,
+      [ISSUED_AT_FILE]: String(issuedAt),
     },
   };
 }
