@@ -64,6 +64,24 @@ function toStructural(node: unknown): unknown {
   return out;
 }
 
+/**
+ * Defaults inside list items are left to the operator and the enforcer (the same zod schema
+ * fills them): `kubectl apply` sends a whole list whenever the live list differs from the
+ * applied one, so items the apiserver had defaulted would make every apply of an unchanged
+ * policy a change ("configured"). Defaults of objects are merged field by field and stay.
+ */
+function withoutItemDefaults(node: unknown, inItems = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutItemDefaults(n, inItems));
+  if (!isPlainObject(node)) return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (inItems && key === 'default') continue;
+    if (key === 'enum' || key === 'x-kubernetes-list-map-keys') out[key] = value;
+    else out[key] = withoutItemDefaults(value, inItems || key === 'items');
+  }
+  return out;
+}
+
 function schemaOf(schema: z.ZodType): Json {
   const json = z.toJSONSchema(schema, {
     target: 'openapi-3.0',
@@ -75,7 +93,7 @@ function schemaOf(schema: z.ZodType): Json {
 }
 
 export function generateCrd(): Json {
-  const spec = schemaOf(riskPolicySpec);
+  const spec = withoutItemDefaults(schemaOf(riskPolicySpec)) as Json;
   const status = schemaOf(riskPolicyStatus);
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

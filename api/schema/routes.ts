@@ -91,13 +91,14 @@ export const route = withRules(
     .describe('A method + path template with its own rules.'),
   [
     {
-      cel: "self.role == 'login' || !has(self.login)",
+      // Written for items as stored: the CRD leaves list-item defaults to the operator (crd.ts).
+      cel: "(has(self.role) && self.role == 'login') || !has(self.login)",
       message: 'login settings are only allowed on routes with role login',
       field: 'login',
       check: (v) => v.role === 'login' || v.login === undefined,
     },
     {
-      cel: "self.authentication == 'required' || (size(self.requiredScopes) == 0 && size(self.requiredClaims) == 0)",
+      cel: "(has(self.authentication) && self.authentication == 'required') || ((!has(self.requiredScopes) || size(self.requiredScopes) == 0) && (!has(self.requiredClaims) || size(self.requiredClaims) == 0))",
       message: 'requiredScopes and requiredClaims need authentication: required',
       field: 'authentication',
       check: (v) =>

@@ -98,7 +98,7 @@ describe('RiskPolicy CRD on a real apiserver', () => {
 
   it('shows the printer columns and the short name', () => {
     const out = kubectlOk('get', 'rpol', '-n', 'default');
-    expect(out.split('\n')[0]).toMatch(/^NAME\s+MODE\s+READY\s+SELECTED\s+UP-TO-DATE\s+AGE/);
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+MODE\s+READY\s+SELECTED\s+UP-TO-DATE\s+UNPROTECTED\s+AGE/);
     expect(out).toMatch(/quickstart\s+enforce/);
   });
 

@@ -27,7 +27,7 @@ const defaultResponder: Responder = (req, res) => {
   res.end(JSON.stringify({ ok: true, path: req.url }));
 };
 
-export async function startRecordingUpstream(host = '127.0.0.1'): Promise<RecordingUpstream> {
+export async function startRecordingUpstream(host = '127.0.0.1', listenPort = 0): Promise<RecordingUpstream> {
   const state: RecordingUpstream = {
     url: '',
     server: undefined as unknown as Server,
@@ -50,7 +50,7 @@ export async function startRecordingUpstream(host = '127.0.0.1'): Promise<Record
     });
   });
   state.server = server;
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, host, resolve));
   const { port } = server.address() as AddressInfo;
   state.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   state.close = () =>
