@@ -8,6 +8,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookConfiguration } from '../operator/webhook/registration.ts';
 import { kubectl, kubectlIn, kubectlOk, tool } from '../test/controlplane/kubectl.ts';
 import { spawnOperator } from '../test/controlplane/operator-process.ts';
 import { eventually } from '../test/support/temp-policy.ts';
@@ -115,6 +116,7 @@ describe('helm chart', () => {
       ['poddisruptionbudget', 'riskgate-operator'],
       ['statefulset', 'riskgate-redis'],
       ['role', 'riskgate-operator'],
+      ['networkpolicy', 'riskgate-redis'],
     ]) {
       expect(kubectl('get', kind!, name!, '-n', 'riskgate-system').status, `${kind}/${name}`).toBe(0);
     }
@@ -131,6 +133,14 @@ describe('helm chart', () => {
     });
     expect(container.args).toContain('--webhook-service=riskgate-webhook:443');
     expect(container.args).toContain('--sidecar-requests=cpu=50m,memory=256Mi,');
+    // Redis: a password by default (the operator makes it), and a memory ceiling below its limit.
+    expect(container.args).toContain('--redis-password-create');
+    const redisArgs = JSON.parse(
+      kubectlOk('get', 'statefulset', 'riskgate-redis', '-n', 'riskgate-system', '-o', 'json'),
+    ).spec.template.spec.containers[0].args as string[];
+    expect(redisArgs.join(' ')).toContain(
+      '--maxmemory 200mb --maxmemory-policy volatile-lru --requirepass $(REDIS_PASSWORD)',
+    );
 
     // A new chart version whose CRD gained a printer column: helm upgrade must apply it.
     const next = join(mkdtempSync(join(tmpdir(), 'riskgate-chart-')), 'riskgate');
@@ -153,6 +163,8 @@ describe('helm chart', () => {
 
     const uninstall = helm('uninstall', 'riskgate', '--namespace', 'riskgate-system');
     expect(uninstall.status).toBe(0);
+    // No webhook outlives the release: with failurePolicy Fail it would refuse every pod.
+    expect(kubectl('get', 'mutatingwebhookconfiguration', 'riskgate-injector').status).not.toBe(0);
     expect(kubectl('get', 'deployment', 'riskgate-operator', '-n', 'riskgate-system').status).not.toBe(0);
     expect(kubectl('get', 'clusterrole', 'riskgate-operator').status).not.toBe(0);
     // The CRD, and with it every RiskPolicy, stays.
@@ -232,6 +244,72 @@ describe('Argo CD health check (Lua)', () => {
       },
     });
     expect(r.message).toBe('spec.routes: conflict');
+  });
+});
+
+describe('the webhook configuration belongs to the release', () => {
+  let child: import('node:child_process').ChildProcess | undefined;
+
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    helm('uninstall', 'webhook-owner', '--namespace', 'riskgate-system');
+  });
+
+  it('is what the operator would write, and the operator only fills in its CA bundle', async () => {
+    const install = helm(
+      'install',
+      'webhook-owner',
+      CHART,
+      '--namespace',
+      'riskgate-system',
+      '--set',
+      'operator.failurePolicy=Fail',
+      '--set',
+      'crds.install=false',
+      '--wait=false',
+      '--take-ownership',
+    );
+    expect(install.stderr).toBe('');
+    const read = () =>
+      JSON.parse(kubectlOk('get', 'mutatingwebhookconfiguration', 'riskgate-injector', '-o', 'json'));
+    const chart = read();
+    expect(chart.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    // One source of truth: the chart's template equals the operator's own, but for the CA bundle.
+    const own = webhookConfiguration({
+      name: 'riskgate-injector',
+      caPem: 'x',
+      service: { namespace: 'riskgate-system', name: 'riskgate-webhook', port: 443 },
+      operatorNamespace: 'riskgate-system',
+      failurePolicy: 'Fail',
+    });
+    const comparable = (webhooks: { clientConfig: { caBundle?: string } }[]) =>
+      JSON.parse(
+        JSON.stringify(
+          webhooks.map((w) => ({ ...w, clientConfig: { ...w.clientConfig, caBundle: undefined } })),
+        ),
+      );
+    expect(comparable(chart.webhooks)).toEqual(
+      comparable(own.webhooks as { clientConfig: { caBundle?: string } }[]).map(
+        (w: Record<string, unknown>) => ({
+          ...w,
+          // the apiserver's defaults for what neither side sets
+          matchPolicy: 'Equivalent',
+          objectSelector: w['objectSelector'] ?? {},
+        }),
+      ),
+    );
+
+    const { inject } = await import('vitest');
+    child = (await spawnOperator(inject('kubeconfig'), ['--identity', 'webhook-owner'])).child;
+    expect(
+      await eventually(
+        () => read().webhooks.every((w: { clientConfig: { caBundle?: string } }) => w.clientConfig.caBundle),
+        30_000,
+      ),
+    ).toBe(true);
+    const after = read();
+    expect(comparable(after.webhooks)).toEqual(comparable(chart.webhooks));
+    expect(after.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
   });
 });
 

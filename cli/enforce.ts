@@ -101,6 +101,18 @@ export async function runEnforce(args: string[]): Promise<number> {
     return usage((err as Error).message);
   }
   const keyFile = process.env[ENV.powKeyFile];
+  // The shared key's Secret may not exist (yet): a key of this pod's own then, which only costs
+  // a client a second challenge when its next request lands on a sibling.
+  let powKey: Buffer | undefined;
+  if (keyFile) {
+    try {
+      powKey = readFileSync(keyFile);
+    } catch (err) {
+      process.stderr.write(
+        `riskgate enforce: proof-of-work key ${keyFile} unreadable (${(err as NodeJS.ErrnoException).code}); using a key of this process\n`,
+      );
+    }
+  }
   const podName = process.env[ENV.podName];
   const podNamespace = process.env[ENV.podNamespace];
 
@@ -116,7 +128,7 @@ export async function runEnforce(args: string[]): Promise<number> {
       ...(redisUrl ? { redisUrl } : {}),
       secretsDir: typeof values['secrets-dir'] === 'string' ? values['secrets-dir'] : SECRETS_DIR,
       ...(podName && podNamespace ? { pod: { name: podName, namespace: podNamespace } } : {}),
-      ...(keyFile ? { powKey: readFileSync(keyFile) } : {}),
+      ...(powKey ? { powKey } : {}),
     });
     process.stderr.write(
       `riskgate enforce: traffic ${enforcer.trafficUrl} → ${upstream.origin}, admin ${enforcer.adminUrl}\n`,

@@ -22,7 +22,10 @@ Options:
   --failure-policy P         Ignore (default) or Fail: what the apiserver does when the webhook is down
   --image IMAGE              the enforcer image to inject (default ghcr.io/riskgate/riskgate:0.1.0)
   --redis URL                Redis the enforcers share; also where they report their config hash
-  --redis-password-secret NAME:KEY  Secret the sidecars read the Redis password from
+  --redis-password-secret NAME:KEY  Secret in --namespace with the Redis password; the operator
+                             copies it to each namespace with policies, for the sidecars
+  --redis-password-create    create that Secret with a random password when it is missing
+  --sidecar-pull-policy P    imagePullPolicy of the injected enforcer (default IfNotPresent)
   --pow-key-secret NAME      Secret with the proof-of-work key shared by a service's enforcers
   --sidecar-requests LIST    injected enforcer requests, e.g. cpu=50m,memory=256Mi (the default)
   --sidecar-limits LIST      injected enforcer limits, e.g. memory=384Mi (the default)
@@ -61,6 +64,8 @@ export async function runOperator(args: string[]): Promise<number> {
         image: { type: 'string', default: 'ghcr.io/riskgate/riskgate:0.1.0' },
         redis: { type: 'string' },
         'redis-password-secret': { type: 'string' },
+        'redis-password-create': { type: 'boolean' },
+        'sidecar-pull-policy': { type: 'string', default: 'IfNotPresent' },
         'pow-key-secret': { type: 'string' },
         identity: { type: 'string' },
         'sidecar-requests': { type: 'string', default: 'cpu=50m,memory=256Mi' },
@@ -96,6 +101,10 @@ export async function runOperator(args: string[]): Promise<number> {
     if (!name || !key) return fail('--redis-password-secret must be NAME:KEY');
     redisSecret = { name, key };
   }
+  const pullPolicy = String(v['sidecar-pull-policy']);
+  if (pullPolicy !== 'Always' && pullPolicy !== 'IfNotPresent' && pullPolicy !== 'Never') {
+    return fail('--sidecar-pull-policy must be Always, IfNotPresent or Never');
+  }
   let leaseMs: number;
   let resyncMs: number;
   try {
@@ -122,16 +131,18 @@ export async function runOperator(args: string[]): Promise<number> {
       failurePolicy: policy,
       injection: {
         image: String(v['image']),
+        imagePullPolicy: pullPolicy,
         resources: {
           requests: quantities(String(v['sidecar-requests'])),
           limits: quantities(String(v['sidecar-limits'])),
         },
-        ...(typeof v['redis'] === 'string'
-          ? { redis: { url: v['redis'], ...(redisSecret ? { passwordSecret: redisSecret } : {}) } }
-          : {}),
+        ...(typeof v['redis'] === 'string' ? { redis: { url: v['redis'] } } : {}),
         ...(typeof v['pow-key-secret'] === 'string' ? { powKeySecret: v['pow-key-secret'] } : {}),
       },
       ...(typeof v['redis'] === 'string' ? { redisUrl: v['redis'] } : {}),
+      ...(redisSecret
+        ? { redisPassword: { secret: redisSecret, create: v['redis-password-create'] === true } }
+        : {}),
     });
     process.stderr.write(`riskgate operator: admin ${operator.adminUrl}, webhook :${operator.webhookPort}\n`);
     await new Promise<void>((resolve) => {

@@ -25,6 +25,13 @@ export const ENV = {
   logLevel: 'RISKGATE_LOG_LEVEL',
 } as const;
 
+/**
+ * The Secret the operator keeps in each namespace with policies, holding the Redis password the
+ * enforcers there authenticate with (a pod reads Secrets of its own namespace only).
+ */
+export const REDIS_AUTH_SECRET = 'riskgate-redis-auth';
+export const REDIS_AUTH_KEY = 'password';
+
 /** The ConfigMap holding a policy's compiled config. */
 export function configMapName(policy: string): string {
   return `riskgate-${policy}`;

@@ -27,6 +27,7 @@ import { eventRecorder } from './kube/events.ts';
 import { loadOrCreateSecret } from './kube/owned-secret.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { OperatorMetrics } from './metrics.ts';
+import { RedisAuthCopies, type RedisPasswordSource, readRedisPassword } from './redis-auth/redis-auth.ts';
 import { enforcerReports } from './status/enforcer-reports.ts';
 import type { InjectionSettings } from './webhook/inject.ts';
 import { Webhook, type WebhookOptions } from './webhook/webhook.ts';
@@ -40,6 +41,8 @@ export interface OperatorOptions {
   failurePolicy: 'Ignore' | 'Fail';
   injection: InjectionSettings;
   redisUrl?: string;
+  /** Where the Redis password is (none: Redis without a password). */
+  redisPassword?: RedisPasswordSource;
   leaseDurationMs?: number;
   retryPeriodMs?: number;
   resyncMs?: number;
@@ -69,6 +72,7 @@ interface LeaderDutiesDeps {
   resyncMs: number | undefined;
   /** The key pushed configs are signed with; loaded before leading begins. */
   signer: () => ConfigSigner;
+  redisAuth: () => RedisAuthCopies | undefined;
 }
 
 /** What the leader does, for as long as it leads: reconcile, mirror feeds, keep the webhook registered. */
@@ -102,6 +106,7 @@ class LeaderDuties {
         feedStatus: (namespace, policy) => mirror?.statusOf(namespace, policy),
         observe: (namespace, policy, census) => metrics.observe(namespace, policy, census),
         signerPublicKeyPem: signer.publicKeyPem,
+        ...(this.deps.redisAuth() ? { redisAuth: this.deps.redisAuth()! } : {}),
         publish: async (namespace, policy, config, issuedAt) => {
           if (redis?.status !== 'ready') return;
           const scope = policyScope(namespace, policy);
@@ -146,14 +151,17 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const networking = kc.makeApiClient(NetworkingV1Api);
   const identity = options.identity ?? `${hostname()}-${process.pid}`;
 
+  // Connected once its password is read (the 'redis' component).
   const redis = options.redisUrl
     ? new Redis(options.redisUrl, {
+        lazyConnect: true,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
         commandTimeout: 1000,
       })
     : undefined;
   redis?.on('error', () => {});
+  let redisAuth: RedisAuthCopies | undefined;
 
   let duties: LeaderDuties | undefined;
   const policies = policyInformer(kc, custom, (o) => duties?.controller?.enqueue(o));
@@ -187,7 +195,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     { core, admission: kc.makeApiClient(AdmissionregistrationV1Api) },
     {
       policyFor,
-      settings: options.injection,
+      settings: {
+        ...options.injection,
+        ...(options.injection.redis
+          ? { redis: { ...options.injection.redis, authenticated: options.redisPassword !== undefined } }
+          : {}),
+      },
       onInjected: (namespace, policy, pod, warnings) => {
         metrics.injections.inc();
         log.info({ namespace, pod, policy, warnings }, 'enforcer injected');
@@ -225,6 +238,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     log,
     resyncMs: options.resyncMs,
     signer: () => signer!,
+    redisAuth: () => redisAuth,
   });
   const leaderDuties = duties;
   const elector = new LeaseElector({
@@ -261,7 +275,23 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
 
   const components: Component[] = [
-    ...(redis ? [{ name: 'redis', start: () => {}, stop: () => redis.disconnect() }] : []),
+    ...(redis
+      ? [
+          {
+            name: 'redis',
+            start: async () => {
+              if (options.redisPassword) {
+                const password = await readRedisPassword(core, options.namespace, options.redisPassword);
+                redis.options.password = password;
+                redisAuth = new RedisAuthCopies(core, password);
+              }
+              // Not awaited: Redis may come up after the operator, which works without it meanwhile.
+              redis.connect().catch(() => {});
+            },
+            stop: () => redis.disconnect(),
+          },
+        ]
+      : []),
     {
       name: 'policy-informer',
       start: async () => {

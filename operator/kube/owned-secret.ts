@@ -14,7 +14,8 @@ export async function loadOrCreateSecret(
   at: { namespace: string; name: string; type?: string },
   /** Whether stored data is whole and still good; if not, it is replaced with `generate`'s. */
   usable: (data: SecretData) => boolean,
-  generate: () => Promise<SecretData> | SecretData,
+  /** New data; `previous` is what was stored, when it is being replaced. */
+  generate: (previous: SecretData | undefined) => Promise<SecretData> | SecretData,
 ): Promise<SecretData> {
   const { namespace, name } = at;
   const read = async () => {
@@ -31,7 +32,7 @@ export async function loadOrCreateSecret(
   };
   const existing = await read();
   if (existing && usable(existing.data)) return existing.data;
-  const data = await generate();
+  const data = await generate(existing?.data);
   const body = {
     metadata: {
       name,

@@ -23,13 +23,14 @@ export async function loadOrCreateCertificate(
     (d) =>
       Boolean(d['ca.crt'] && d['tls.crt'] && d['tls.key']) &&
       new Date(d['not-after'] ?? 0).getTime() - now > RENEW_BEFORE_MS,
-    async () => {
+    async (previous) => {
       const cert = await generateServingCertificate(dnsNames, []);
       return {
         'ca.crt': cert.caPem,
         'tls.crt': cert.certPem,
         'tls.key': cert.keyPem,
         'not-after': cert.notAfter.toISOString(),
+        ...(previous?.['ca.crt'] ? { 'previous-ca.crt': previous['ca.crt'] } : {}),
       };
     },
   );
@@ -38,5 +39,6 @@ export async function loadOrCreateCertificate(
     certPem: data['tls.crt']!,
     keyPem: data['tls.key']!,
     notAfter: new Date(data['not-after']!),
+    ...(data['previous-ca.crt'] ? { previousCaPem: data['previous-ca.crt'] } : {}),
   };
 }

@@ -19,6 +19,13 @@ export interface ServingCertificate {
   certPem: string;
   keyPem: string;
   notAfter: Date;
+  /** The CA before the last renewal, still trusted so that replicas not yet renewed are too. */
+  previousCaPem?: string;
+}
+
+/** What the webhook configuration trusts: the CA, and the one before it during a renewal. */
+export function caBundleOf(cert: ServingCertificate): string {
+  return cert.previousCaPem ? `${cert.caPem}${cert.previousCaPem}` : cert.caPem;
 }
 
 function pem(label: string, der: ArrayBuffer): string {

@@ -23,7 +23,7 @@ const SETTINGS: InjectionSettings = {
   resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
   redis: {
     url: 'redis://riskgate-redis.riskgate-system:6379',
-    passwordSecret: { name: 'riskgate-redis', key: 'password' },
+    authenticated: true,
   },
   powKeySecret: 'riskgate-pow-key',
 };

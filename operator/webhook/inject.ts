@@ -28,6 +28,8 @@ import {
   POLICY_MOUNT,
   POW_KEY_FILE,
   POW_KEY_MOUNT,
+  REDIS_AUTH_KEY,
+  REDIS_AUTH_SECRET,
   SECRETS_DIR,
   SIDECAR_NAME,
   TRAFFIC_PORT,
@@ -46,8 +48,11 @@ export interface InjectionSettings {
   image: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   resources: { requests: Record<string, string>; limits: Record<string, string> };
-  /** Redis for shared state; the password comes from a Secret, never the pod spec. */
-  redis?: { url: string; passwordSecret?: { name: string; key: string } };
+  /**
+   * Redis for shared state. With `authenticated`, the password comes from the Secret the operator
+   * keeps in the pod's namespace (REDIS_AUTH_SECRET), never the pod spec.
+   */
+  redis?: { url: string; authenticated?: boolean };
   /** Secret with the proof-of-work key shared by a service's enforcers. */
   powKeySecret?: string;
 }
@@ -237,8 +242,12 @@ export function inject(pod: V1Pod, policy: InjectedPolicy, settings: InjectionSe
   if (heap !== undefined) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap}` });
   if (settings.redis) {
     args.push('--redis', settings.redis.url);
-    if (settings.redis.passwordSecret) {
-      env.push({ name: ENV.redisPassword, valueFrom: { secretKeyRef: settings.redis.passwordSecret } });
+    if (settings.redis.authenticated) {
+      // Optional: without it the enforcer starts, and decides from local state (Redis refuses it).
+      env.push({
+        name: ENV.redisPassword,
+        valueFrom: { secretKeyRef: { name: REDIS_AUTH_SECRET, key: REDIS_AUTH_KEY, optional: true } },
+      });
     }
   }
   const volumeMounts: V1VolumeMount[] = [
@@ -248,7 +257,8 @@ export function inject(pod: V1Pod, policy: InjectedPolicy, settings: InjectionSe
   if (settings.powKeySecret) {
     env.push({ name: ENV.powKeyFile, value: POW_KEY_FILE });
     volumeMounts.push({ name: 'riskgate-pow', mountPath: POW_KEY_MOUNT, readOnly: true });
-    volumes.push({ name: 'riskgate-pow', secret: { secretName: settings.powKeySecret } });
+    // Optional: without the shared key an enforcer makes its own (cli/enforce.ts).
+    volumes.push({ name: 'riskgate-pow', secret: { secretName: settings.powKeySecret, optional: true } });
   }
   // Secrets the policy reads from files, where the enforcer looks for them: <dir>/<name>/<key>.
   const secretNames = [...new Set(policy.secrets.map((s) => s.name))].sort();

@@ -77,14 +77,30 @@ export function webhookConfiguration(o: RegistrationOptions): V1MutatingWebhookC
   };
 }
 
+/**
+ * Makes the configuration current. One the chart installed (so `helm uninstall` removes it, and
+ * no webhook outlives the operator) is the chart's: only its CA bundle is the operator's to set.
+ * Without the chart (out of cluster, tests), the operator writes all of it.
+ */
 export async function register(api: AdmissionregistrationV1Api, o: RegistrationOptions): Promise<void> {
   const body = webhookConfiguration(o);
+  let existing: V1MutatingWebhookConfiguration | undefined;
   try {
-    const existing = await api.readMutatingWebhookConfiguration({ name: o.name });
-    body.metadata!.resourceVersion = existing.metadata?.resourceVersion;
-    await api.replaceMutatingWebhookConfiguration({ name: o.name, body });
+    existing = await api.readMutatingWebhookConfiguration({ name: o.name });
   } catch (err) {
     if ((err as { code?: number }).code !== 404) throw err;
-    await api.createMutatingWebhookConfiguration({ body });
   }
+  if (!existing) {
+    await api.createMutatingWebhookConfiguration({ body });
+    return;
+  }
+  if (existing.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'Helm') {
+    const caBundle = Buffer.from(o.caPem).toString('base64');
+    if ((existing.webhooks ?? []).every((w) => w.clientConfig.caBundle === caBundle)) return;
+    for (const w of existing.webhooks ?? []) w.clientConfig.caBundle = caBundle;
+    await api.replaceMutatingWebhookConfiguration({ name: o.name, body: existing });
+    return;
+  }
+  body.metadata!.resourceVersion = existing.metadata?.resourceVersion;
+  await api.replaceMutatingWebhookConfiguration({ name: o.name, body });
 }

@@ -9,7 +9,12 @@ import type { Component } from '../../lib/components.ts';
 import { type AdmissionOptions, startAdmissionServer } from './admission-server.ts';
 import { certificateDirStamp, readCertificateDir } from './certificate-dir.ts';
 import { loadOrCreateCertificate } from './certificate-secret.ts';
-import { generateServingCertificate, needsRenewal, type ServingCertificate } from './certificates.ts';
+import {
+  caBundleOf,
+  generateServingCertificate,
+  needsRenewal,
+  type ServingCertificate,
+} from './certificates.ts';
 import { register } from './registration.ts';
 
 export interface WebhookOptions {
@@ -27,6 +32,8 @@ export interface WebhookOptions {
 
 const CERT_DIR_CHECK_MS = 30_000;
 const RENEWAL_CHECK_MS = 86_400_000;
+/** How often replicas re-read the shared certificate Secret (one of them renews it in time). */
+const CERT_SECRET_CHECK_MS = 3_600_000;
 
 export class Webhook implements Component {
   readonly name = 'webhook';
@@ -102,13 +109,33 @@ export class Webhook implements Component {
           );
         }
       });
-    } else if (!this.options.service) {
+    } else if (this.options.service) {
+      // In a cluster: whichever replica first finds the certificate within a month of its end
+      // renews it in the Secret (the old CA stays trusted beside the new); every replica follows.
+      this.every(CERT_SECRET_CHECK_MS, () => this.followSecret());
+    } else {
       // Out of cluster the certificate is this process's own: renew it long before it expires.
       this.every(RENEWAL_CHECK_MS, async () => {
         if (!this.cert || !needsRenewal(this.cert)) return;
         this.swap(await generateServingCertificate(this.dnsNames(), ['127.0.0.1']));
         if (this.registering) await this.register();
       });
+    }
+  }
+
+  /** Re-reads (and, when due, renews) the shared certificate; swaps and re-registers on change. */
+  async followSecret(): Promise<void> {
+    try {
+      const cert = await this.loadCertificate();
+      if (cert.certPem === this.cert?.certPem && cert.previousCaPem === this.cert?.previousCaPem) return;
+      this.swap(cert);
+      this.log.info({ notAfter: cert.notAfter.toISOString() }, 'webhook certificate renewed');
+      if (this.registering) await this.register();
+    } catch (err) {
+      this.log.error(
+        { err: (err as Error).message },
+        'webhook certificate check failed; keeping the current one',
+      );
     }
   }
 
@@ -130,7 +157,7 @@ export class Webhook implements Component {
     const url = o.url ?? (o.service ? undefined : `https://127.0.0.1:${this.port}`);
     await register(this.admission, {
       name: 'riskgate-injector',
-      caPem: this.cert!.caPem,
+      caPem: caBundleOf(this.cert!),
       ...(url
         ? { url }
         : { service: { namespace: o.operatorNamespace, name: o.service!.name, port: o.service!.port } }),

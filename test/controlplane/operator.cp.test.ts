@@ -127,6 +127,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const op of [...operators]) await stop(op, 'SIGKILL');
   await redis?.destroy?.();
+  // Its webhook answered at a URL of a process now gone; other files install the chart's.
+  kubectl('delete', 'mutatingwebhookconfiguration', 'riskgate-injector', '--ignore-not-found');
 });
 
 describe('operator', () => {

@@ -23,6 +23,9 @@ import { type RunningPod, runPod, targetContainer } from './pod-runner.ts';
 const NS = 'pets';
 const PLAIN_NS = 'pets-plain';
 
+// Redis requires a password, as the chart's does; the operator reads it from its namespace and
+// copies it to each namespace with policies, where the injected enforcer reads it.
+const REDIS_PASSWORD = 'c0rrect-h0rse-battery';
 let redis: RedisServer & { destroy?: () => Promise<void> };
 let operator: { child: ChildProcess; admin: string };
 const pods: RunningPod[] = [];
@@ -75,7 +78,7 @@ async function operatorMetric(name: string, labels: string): Promise<number | un
 }
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  redis = await startRedisServer({ password: REDIS_PASSWORD });
   kubectlOk('apply', '--server-side', '--force-conflicts', '-f', 'crds/');
   kubectlOk('wait', '--for=condition=Established', 'crd/riskpolicies.riskgate.dev', '--timeout=60s');
   applyOk(
@@ -83,6 +86,11 @@ beforeAll(async () => {
   );
   applyOk(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ${PLAIN_NS}}\n`);
   applyOk('apiVersion: v1\nkind: Namespace\nmetadata: {name: riskgate-system}\n');
+  applyOk(`apiVersion: v1
+kind: Secret
+metadata: {name: riskgate-redis-password, namespace: riskgate-system}
+stringData: {password: ${REDIS_PASSWORD}}
+`);
   operator = await spawnOperator(inject('kubeconfig'), [
     '--identity',
     'protection',
@@ -92,6 +100,8 @@ beforeAll(async () => {
     'registry.example/riskgate:test',
     '--redis',
     redis.url,
+    '--redis-password-secret',
+    'riskgate-redis-password:password',
   ]);
   expect(
     await eventually(async () => {
@@ -114,6 +124,8 @@ afterAll(async () => {
   for (const a of apps) await a.close();
   operator?.child.kill('SIGKILL');
   await redis?.destroy?.();
+  // Its webhook answered at a URL of a process now gone; other files install the chart's.
+  kubectl('delete', 'mutatingwebhookconfiguration', 'riskgate-injector', '--ignore-not-found');
 });
 
 describe('a protected pod, end to end', () => {
@@ -173,7 +185,16 @@ describe('a protected pod, end to end', () => {
     const keyed = await request(`${running.url('http')}/partner/orders`, { headers: { 'x-api-key': key } });
     await keyed.body.dump();
     expect(keyed.statusCode).toBe(401);
+    // Reported through Redis, which it could only reach with the password the operator copied.
     expect(await eventually(() => rpol('store').status?.enforcers?.upToDate === 1, 20_000)).toBe(true);
+    const copy = JSON.parse(kubectlOk('get', 'secret', 'riskgate-redis-auth', '-n', NS, '-o', 'json'));
+    expect(Buffer.from(copy.data.password, 'base64').toString()).toBe(REDIS_PASSWORD);
+    const env = running.pod.spec!.initContainers![0]!.env!.find((e) => e.name === 'REDIS_PASSWORD');
+    expect(env?.valueFrom?.secretKeyRef).toEqual({
+      name: 'riskgate-redis-auth',
+      key: 'password',
+      optional: true,
+    });
   });
 
   it('takes the Secret when it is created, without a restart', async () => {
@@ -213,7 +234,8 @@ stringData:
   });
 
   it('does not let anyone who reaches Redis switch it to another config', async () => {
-    const publisher = new Redis(redis.url);
+    // Even with the password.
+    const publisher = new Redis(redis.url, { password: REDIS_PASSWORD });
     try {
       await publisher.publish(
         configChannel(policyScope(NS, 'store')),

@@ -31,7 +31,8 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`redis-server did not listen on ${port}`);
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `password`: the server requires it (requirepass), as the chart's Redis does. */
+export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'riskgate-redis-'));
   let child: ChildProcess | undefined;
@@ -41,7 +42,19 @@ export async function startRedisServer(): Promise<RedisServer> {
     async start() {
       child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+          ...(options.password ? ['--requirepass', options.password] : []),
+        ],
         {
           stdio: 'ignore',
         },

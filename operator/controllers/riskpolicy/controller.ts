@@ -29,6 +29,7 @@ export interface ControllerDeps {
   signerPublicKeyPem: string;
   syncFeeds: ReconcileDeps['syncFeeds'];
   feedStatus: ReconcileDeps['feedStatus'];
+  redisAuth?: ReconcileDeps['redisAuth'];
   observe: ReconcileDeps['observe'];
   onReconcile?: (result: 'success' | 'error', seconds: number, err?: unknown) => void;
   workers?: number;
@@ -115,6 +116,7 @@ export class RiskPolicyController {
       getConfigMap: (ns, name) => this.configMaps.get(name, ns),
       podsIn: (ns) => this.pods.list(ns),
       feedStatus: this.deps.feedStatus,
+      ...(this.deps.redisAuth ? { redisAuth: this.deps.redisAuth } : {}),
       observe: this.deps.observe,
       signerPublicKeyPem: this.deps.signerPublicKeyPem,
       upToDate: this.deps.upToDate,

@@ -55,6 +55,8 @@ export interface ReconcileDeps {
   policiesIn: (namespace: string) => readonly RiskPolicyObject[];
   /** The operator's fetches of the policy's URL feeds; undefined when it does not fetch them. */
   feedStatus: (namespace: string, name: string) => readonly MirroredFeedStatus[] | undefined;
+  /** Keeps the Redis password's copy in a namespace with policies (undefined: no password). */
+  redisAuth?: { ensure(namespace: string): Promise<void>; remove(namespace: string): Promise<void> };
   /** Told each reconcile's pod counts (metrics). */
   observe: (namespace: string, name: string, census: PodCensus | undefined) => void;
   event: (
@@ -84,6 +86,7 @@ export async function reconcile(deps: ReconcileDeps, key: string): Promise<void>
     deps.observe(namespace, name, undefined);
     await ignoreNotFound(deps.core.deleteNamespacedConfigMap({ name: owned, namespace }));
     await ignoreNotFound(deps.networking.deleteNamespacedNetworkPolicy({ name: owned, namespace }));
+    if (deps.policiesIn(namespace).length === 0) await deps.redisAuth?.remove(namespace);
     return;
   }
 
@@ -96,6 +99,7 @@ export async function reconcile(deps: ReconcileDeps, key: string): Promise<void>
   let hash = previousStatus.configHash;
   if (validated.ok) {
     deps.syncFeeds(namespace, name, validated.policy);
+    await deps.redisAuth?.ensure(namespace);
     // The config changes when the compiled policy or the signer key does; only then is it
     // issued anew, written, pushed and announced — once per change, whatever triggers reconcile.
     // The cache may not hold a ConfigMap created a moment ago; then the live one is read.

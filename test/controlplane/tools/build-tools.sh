@@ -73,11 +73,22 @@ build_helm() {
   printf 'module riskgate.dev/tools/helm\n\ngo 1.24\n\nrequire helm.sh/helm/v3 %s\n' "$HELM_VERSION" > go.mod
   printf '//go:build tools\n\npackage tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' > tools.go
   go mod tidy >/dev/null
-  log "building helm $HELM_VERSION"
-  go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" -o "$bin/helm" helm.sh/helm/v3/cmd/helm
+  # As helm's release build does: the Kubernetes version `helm template` and `helm lint` assume
+  # without --kube-version is that of the client-go it was built with (else 1.20, which charts
+  # requiring a newer Kubernetes refuse).
+  local client_go major minor
+  client_go=$(go list -m -f '{{.Version}}' k8s.io/client-go)
+  major=$(( $(echo "$client_go" | sed 's/^v\([0-9]*\)\..*/\1/') + 1 ))
+  minor=$(echo "$client_go" | sed 's/^v[0-9]*\.\([0-9]*\)\..*/\1/')
+  log "building helm $HELM_VERSION (assumes Kubernetes $major.$minor)"
+  go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$major -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
+    -o "$bin/helm" helm.sh/helm/v3/cmd/helm
+  echo "$major.$minor" > "$bin/helm.kube-version"
 }
 
 [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kubectl" ] || build_kubernetes
 [ -x "$bin/etcd" ] || build_etcd
-[ -x "$bin/helm" ] || build_helm
+[ -x "$bin/helm" ] && [ -f "$bin/helm.kube-version" ] || build_helm
 echo "$bin"
