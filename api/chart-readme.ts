@@ -58,11 +58,14 @@ webhook), the RiskPolicy CRD, and optionally a minimal Redis for the enforcers' 
 
 \`\`\`sh
 helm install riskgate charts/riskgate --namespace riskgate-system --create-namespace
+kubectl create namespace shop
 kubectl label namespace shop riskgate.dev/inject=enabled
 kubectl apply -n shop -f examples/quickstart.yaml
 \`\`\`
 
-The CRD is a template rather than in \`crds/\`, so \`helm upgrade\` upgrades it (Helm never
+Do not apply \`crds/\` yourself before \`helm install\`: the chart installs the CRD and will not
+take over one it did not create (unless you pass \`--take-ownership\`). The CRD is a template
+rather than in \`crds/\`, so \`helm upgrade\` upgrades it (Helm never
 touches \`crds/\` after the first install; this is what Kyverno does), and it carries
 \`helm.sh/resource-policy: keep\` so uninstalling the release keeps it and every RiskPolicy.
 RBAC is listed rule by rule, with why, in \`templates/rbac.yaml\`.

@@ -328,7 +328,7 @@ describe('GitOps: no drift', () => {
       '-',
     );
     kubectlOk('apply', '--server-side', '-f', 'crds/', '--force-conflicts');
-    const manifests = `${readFileSync('examples/quickstart.yaml', 'utf8').replace('namespace: default', 'namespace: gitops')}
+    const manifests = `${readFileSync('examples/quickstart.yaml', 'utf8').replace('  name: quickstart\n', '  name: quickstart\n  namespace: gitops\n')}
 ---
 apiVersion: apps/v1
 kind: Deployment

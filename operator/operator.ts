@@ -23,6 +23,7 @@ import { policyInformer, RiskPolicyController } from './controllers/riskpolicy/c
 import { injectedPolicyOf, validateForCluster } from './controllers/riskpolicy/desired-state.ts';
 import { policiesSelecting } from './controllers/riskpolicy/ownership.ts';
 import { FeedMirror } from './feeds/feed-mirror.ts';
+import { apiErrorText } from './kube/api-error.ts';
 import { eventRecorder } from './kube/events.ts';
 import { loadOrCreateSecret } from './kube/owned-secret.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
@@ -115,10 +116,12 @@ class LeaderDuties {
             .catch(() => 0);
         },
         ...(resyncMs ? { resyncMs } : {}),
-        onReconcile: (result, seconds, err) => {
+        onReconcile: (key, result, seconds, err) => {
           metrics.reconciles.inc({ result });
           metrics.reconcileSeconds.observe(seconds);
-          if (err) log.warn({ err: (err as Error).message }, 'reconcile failed; retrying with backoff');
+          if (err)
+            log.warn({ policy: key, err: apiErrorText(err) }, 'reconcile failed; retrying with backoff');
+          else log.debug({ policy: key, seconds }, 'reconciled');
         },
       },
       policies,
@@ -126,7 +129,10 @@ class LeaderDuties {
     this.running = Promise.all([
       webhook
         .register()
-        .catch((err) => log.error({ err: (err as Error).message }, 'webhook registration failed')),
+        .then(() => log.info({ webhook: 'riskgate-injector' }, 'webhook registered'))
+        .catch((err) =>
+          log.error({ webhook: 'riskgate-injector', err: apiErrorText(err) }, 'webhook registration failed'),
+        ),
       this.controller.run(this.abort.signal),
     ]).then(() => undefined);
   }
@@ -209,7 +215,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         metrics.skipped.inc({ reason });
         log.warn({ namespace, pod, policy, why }, 'pod admitted without an enforcer');
       },
-      onError: (err) => log.error({ err: (err as Error).message }, 'injection failed'),
+      onError: (err) => log.error({ err: apiErrorText(err) }, 'injection failed'),
     },
     log,
   );
@@ -241,6 +247,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     redisAuth: () => redisAuth,
   });
   const leaderDuties = duties;
+  let stopping = false;
   const elector = new LeaseElector({
     api: kc.makeApiClient(CoordinationV1Api),
     namespace: options.namespace,
@@ -260,10 +267,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
     onStoppedLeading: () => {
       metrics.leader.set(0);
-      log.warn({ identity }, 'lost the lease; reconciling stops');
+      // Stopping releases the lease on purpose: that is news only when it was not asked for.
+      if (stopping) log.info({ identity }, 'released the lease');
+      else log.warn({ identity }, 'lost the lease; reconciling stops');
       void leaderDuties.end();
     },
-    onError: (err) => log.warn({ err: (err as Error).message }, 'leader election'),
+    onError: (err) => log.warn({ err: apiErrorText(err) }, 'leader election'),
   });
 
   const admin = Fastify({ logger: false });
@@ -306,6 +315,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       name: 'leader-election',
       start: () => elector.start(),
       stop: async () => {
+        stopping = true;
         await elector.stop();
         await leaderDuties.end();
       },

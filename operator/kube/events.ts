@@ -5,6 +5,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '../../api/riskpolicy.ts';
+import { apiErrorText } from './api-error.ts';
 
 export interface EventSubject {
   metadata: { name: string; namespace: string; uid?: string };
@@ -19,6 +20,10 @@ export type RecordEvent = (
 
 export function eventRecorder(core: CoreV1Api, log: Logger): RecordEvent {
   return async (obj, type, reason, message) => {
+    // Each event is a log line too, keyed by the policy, for whoever reads logs, not events.
+    const keys = { namespace: obj.metadata.namespace, policy: obj.metadata.name, reason };
+    if (type === 'Warning') log.warn(keys, message);
+    else log.info(keys, message);
     const now = new Date();
     try {
       await core.createNamespacedEvent({
@@ -42,7 +47,7 @@ export function eventRecorder(core: CoreV1Api, log: Logger): RecordEvent {
         },
       });
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'could not record event');
+      log.warn({ ...keys, err: apiErrorText(err) }, 'could not record event');
     }
   };
 }

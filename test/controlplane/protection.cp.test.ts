@@ -12,6 +12,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configChannel } from '../../contract/config-message.ts';
 import { policyScope } from '../../contract/redis-keys.ts';
+import { checkDocBlock } from '../support/doc-block.ts';
 import { freePort } from '../support/free-port.ts';
 import { type RecordingUpstream, startRecordingUpstream } from '../support/recording-upstream.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
@@ -397,5 +398,60 @@ describe('what must not harm a pod', () => {
     );
     expect(apply(text).stdout).toContain('created');
     expect(apply(text).stdout).toContain('unchanged');
+  });
+
+  it('shows a person running it what happened, in kubectl get -o wide and describe', () => {
+    // What changes from run to run becomes a placeholder: ages, times, hashes, uids, versions.
+    const stable = (text: string) =>
+      text
+        .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uid>')
+        .replace(/\b[0-9a-f]{16}\b/g, '<hash>')
+        .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, '<time>')
+        .replace(/(Resource Version:\s+)\d+/g, '$1<version>');
+    /** A kubectl table with its Age column made a placeholder and its columns re-aligned. */
+    const table = (lines: string[], indent: string) => {
+      const header = lines[0]!;
+      const starts = [...header.matchAll(/\S+/g)].map((m) => m.index!);
+      const rows = lines.map((line) =>
+        starts.map((at, i) => line.slice(at, i + 1 < starts.length ? starts[i + 1] : undefined).trim()),
+      );
+      const age = rows[0]!.findIndex((h) => h.toUpperCase() === 'AGE');
+      for (const row of rows.slice(1)) if (age >= 0 && row[age] !== '----') row[age] = '<age>';
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      return rows.map(
+        (r) =>
+          `${indent}${r
+            .map((v, i) => v.padEnd(widths[i]! + 3))
+            .join('')
+            .trimEnd()}`,
+      );
+    };
+    const wide =
+      table(
+        stable(kubectlOk('get', 'rpol', '-n', NS, '-o', 'wide', '--sort-by=.metadata.name'))
+          .trimEnd()
+          .split('\n'),
+        '',
+      ).join('\n') + '\n';
+    expect(wide.split('\n')[0]).toMatch(
+      /^NAME\s+MODE\s+READY\s+SELECTED\s+UP-TO-DATE\s+UNPROTECTED\s+AGE\s+REASON\s+CONFLICT\s+FEEDS\s+CONFIG$/,
+    );
+    checkDocBlock(
+      'docs/operator.md',
+      'get-wide',
+      `\n\`\`\`console\n$ kubectl get rpol -n ${NS} -o wide\n${wide}\`\`\`\n`,
+      'UPDATE_OPERATOR_DOC',
+    );
+    const [spec, events] = stable(kubectlOk('describe', 'rpol', 'aaa-later', '-n', NS)).split('Events:\n');
+    // Events of the same second come in either order: sorted by reason.
+    const [head, rule, ...rows] = table(events!.trimEnd().split('\n'), '  ');
+    const described = `${spec}Events:\n${[head, rule, ...rows.sort((a, b) => a.localeCompare(b))].join('\n')}\n`;
+    expect(described).toContain('SelectorOverlap');
+    checkDocBlock(
+      'docs/operator.md',
+      'describe',
+      `\n\`\`\`console\n$ kubectl describe rpol aaa-later -n ${NS}\n${described}\`\`\`\n`,
+      'UPDATE_OPERATOR_DOC',
+    );
   });
 });

@@ -31,7 +31,7 @@ export interface ControllerDeps {
   feedStatus: ReconcileDeps['feedStatus'];
   redisAuth?: ReconcileDeps['redisAuth'];
   observe: ReconcileDeps['observe'];
-  onReconcile?: (result: 'success' | 'error', seconds: number, err?: unknown) => void;
+  onReconcile?: (key: string, result: 'success' | 'error', seconds: number, err?: unknown) => void;
   workers?: number;
   resyncMs?: number;
 }
@@ -132,10 +132,10 @@ export class RiskPolicyController {
         try {
           await reconcile(reconcileDeps, key);
           this.queue.forget(key);
-          this.deps.onReconcile?.('success', (performance.now() - started) / 1000);
+          this.deps.onReconcile?.(key, 'success', (performance.now() - started) / 1000);
         } catch (err) {
           this.queue.addRateLimited(key);
-          this.deps.onReconcile?.('error', (performance.now() - started) / 1000, err);
+          this.deps.onReconcile?.(key, 'error', (performance.now() - started) / 1000, err);
         } finally {
           this.queue.done(key);
         }
