@@ -146,7 +146,12 @@ export async function runOperator(args: string[]): Promise<number> {
     });
     process.stderr.write(`riskgate operator: admin ${operator.adminUrl}, webhook :${operator.webhookPort}\n`);
     await new Promise<void>((resolve) => {
-      const stop = () => void operator.stop().then(resolve);
+      // A second signal does not wait for the graceful stop.
+      const stop = () => {
+        process.once('SIGTERM', () => process.exit(143));
+        process.once('SIGINT', () => process.exit(130));
+        void operator.stop().then(resolve);
+      };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });

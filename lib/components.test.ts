@@ -32,4 +32,17 @@ describe('components', () => {
     );
     expect(log).toEqual(['start a', 'stop a']);
   });
+
+  it('a component that never stops is left behind after the timeout, and the rest still stop', async () => {
+    const { log, component } = recorder();
+    const hanging: Component = { name: 'hangs', start() {}, stop: () => new Promise(() => {}) };
+    const late: string[] = [];
+    const started = await startAll([component('a'), hanging, component('c')], {
+      stopTimeoutMs: 50,
+      onStopTimeout: (name) => late.push(name),
+    });
+    await started.stop();
+    expect(log).toEqual(['start a', 'start c', 'stop c', 'stop a']);
+    expect(late).toEqual(['hangs']);
+  });
 });

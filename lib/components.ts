@@ -16,15 +16,33 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export async function startAll(components: readonly Component[]): Promise<Started> {
+/**
+ * `stopTimeoutMs`: how long one component may take to stop before the next is stopped anyway —
+ * one that hangs (a client waiting on a server that is gone) must not keep the process alive.
+ */
+export async function startAll(
+  components: readonly Component[],
+  options: { stopTimeoutMs?: number; onStopTimeout?: (name: string) => void } = {},
+): Promise<Started> {
   const started: Component[] = [];
+  const limit = options.stopTimeoutMs ?? 10_000;
   const stopAll = async () => {
     while (started.length > 0) {
       const component = started.pop()!;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), limit);
+      });
       try {
-        await component.stop();
+        const result = await Promise.race([
+          Promise.resolve(component.stop()).then(() => 'stopped' as const),
+          late,
+        ]);
+        if (result === 'late') options.onStopTimeout?.(component.name);
       } catch {
         // A component that fails to stop must not keep the others running.
+      } finally {
+        clearTimeout(timer);
       }
     }
   };

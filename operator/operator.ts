@@ -328,7 +328,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       stop: () => admin.close(),
     },
   ];
-  const started = await startAll(components);
+  const started = await startAll(components, {
+    onStopTimeout: (name) => log.warn({ component: name }, 'did not stop in time; stopping the rest'),
+  });
   const address = admin.server.address() as { port: number };
   return {
     adminUrl: `http://${options.admin.host}:${address.port}`,

@@ -94,7 +94,14 @@ export async function startAdmissionServer(options: AdmissionOptions, host: stri
       res.end(JSON.stringify(review(body, options)));
     });
   });
-  await new Promise<void>((r) => server.listen(port, host, r));
+  // A port in use is a start failure with a message, not an unhandled 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return {
     port: (server.address() as AddressInfo).port,
     /** Swaps in a renewed certificate without a restart. */

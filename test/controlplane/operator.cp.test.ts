@@ -20,7 +20,8 @@ import { startTestEnforcer } from '../support/test-enforcer.ts';
 import { kubectl, kubectlIn, kubectlOk } from './kubectl.ts';
 import { spawnOperator } from './operator-process.ts';
 
-const NS = 'shop';
+// Not `shop`: the recipes test creates that one as the chart README says, on a cluster without it.
+const NS = 'operator-test';
 const jwks = readFileSync('examples/keys/demo-issuer.jwks.json', 'utf8');
 
 const policy = (name: string, extra = '') => `apiVersion: riskgate.dev/v1alpha1

@@ -78,9 +78,15 @@ function run(line: string): string {
 }
 
 const background: ChildProcess[] = [];
+let backgroundOutput = '';
 /** A command that runs until stopped (a server): started, and left running until the test ends. */
 function start(line: string): ChildProcess {
-  const child = spawn('bash', ['-c', `exec ${line}`], { env: env(), stdio: 'ignore' });
+  const child = spawn('bash', ['-c', `exec ${line}`], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (c: Buffer) => {
+    backgroundOutput = `${backgroundOutput}${c.toString()}`.slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   background.push(child);
   return child;
 }
@@ -176,6 +182,7 @@ describe('README.md', () => {
   });
 
   it('runs the operator against its own control plane, as written', { timeout: 240_000 }, async () => {
+    let operator: ChildProcess | undefined;
     const lines = commands(find('make controlplane-up').text);
     const [up, ...rest] = lines;
     const down = rest.pop()!;
@@ -183,8 +190,8 @@ describe('README.md', () => {
     run(up!);
     for (const line of rest) {
       if (line.startsWith('bin/riskgate operator')) {
-        start(line.replace(/\s+#.*$/, ''));
-        expect(await healthy('http://127.0.0.1:15091/healthz', 60_000)).toBe(true);
+        operator = start(line.replace(/\s+#.*$/, ''));
+        expect(await healthy('http://127.0.0.1:15091/healthz', 60_000), backgroundOutput).toBe(true);
         // The operator leads, and its webhook does not exclude the quickstart's namespace.
         expect(
           await eventually(async () => {
@@ -196,7 +203,9 @@ describe('README.md', () => {
         run(line);
       }
     }
-    for (const c of background.splice(1)) c.kill('SIGTERM');
+    // "until Ctrl-C": the operator stops before its control plane does.
+    operator?.kill('SIGINT');
+    if (operator && operator.exitCode === null) await new Promise((r) => operator!.once('exit', r));
     run(down);
   });
 });
