@@ -7,11 +7,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configChannel } from '../../contract/config-message.ts';
 import { policyScope } from '../../contract/redis-keys.ts';
+import { loadOrCreateCertificate } from '../../operator/webhook/certificate-secret.ts';
+import { caBundleOf } from '../../operator/webhook/certificates.ts';
 import { checkDocBlock } from '../support/doc-block.ts';
 import { freePort } from '../support/free-port.ts';
 import { type RecordingUpstream, startRecordingUpstream } from '../support/recording-upstream.ts';
@@ -381,6 +384,28 @@ describe('what must not harm a pod', () => {
     const readyz = await request(`${running.url('riskgate-admin')}/readyz`);
     expect(((await readyz.body.json()) as { staleFeeds: string[] }).staleFeeds).toEqual(['blocklist']);
     expect(reasons('offline')).toContain('FeedFetchFailed');
+  });
+
+  it('renews the shared webhook certificate a month before its end, trusting the old CA beside the new', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(inject('kubeconfig'));
+    const core = kc.makeApiClient(CoreV1Api);
+    const dns = ['riskgate-webhook.riskgate-system.svc'];
+    const first = await loadOrCreateCertificate(core, 'riskgate-system', 'rotation-test-tls', dns);
+    // Another replica reads the same one.
+    expect((await loadOrCreateCertificate(core, 'riskgate-system', 'rotation-test-tls', dns)).certPem).toBe(
+      first.certPem,
+    );
+    // Three weeks before its end (as seen by a replica whose clock says so): renewed in place.
+    const later = first.notAfter.getTime() - 21 * 86_400_000;
+    const renewed = await loadOrCreateCertificate(core, 'riskgate-system', 'rotation-test-tls', dns, later);
+    expect(renewed.certPem).not.toBe(first.certPem);
+    expect(renewed.previousCaPem).toBe(first.caPem);
+    expect(caBundleOf(renewed)).toBe(`${renewed.caPem}${first.caPem}`);
+    // The other replicas follow the Secret.
+    expect((await loadOrCreateCertificate(core, 'riskgate-system', 'rotation-test-tls', dns)).certPem).toBe(
+      renewed.certPem,
+    );
   });
 
   it('leaves an unchanged RiskPolicy unchanged when it is applied again', () => {
