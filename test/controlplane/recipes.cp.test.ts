@@ -55,9 +55,12 @@ function shAsync(line: string): Promise<string> {
     child.stderr.on('data', (c: Buffer) => {
       out += c.toString();
     });
-    child.once('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`\`${line}\` exited ${code}:\n${out}`)),
-    );
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`\`${line}\` exited ${code ?? signal}:\n${out}`));
+    });
   });
 }
 
@@ -91,15 +94,18 @@ function start(line: string): ChildProcess {
   return child;
 }
 
+/** GET with short timeouts: a server that accepts and never answers must not hang the test. */
+async function get(url: string): Promise<{ status: number; body: string }> {
+  try {
+    const r = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
+    return { status: r.statusCode, body: await r.body.text() };
+  } catch {
+    return { status: 0, body: '' };
+  }
+}
+
 async function healthy(url: string, timeoutMs = 30_000) {
-  return eventually(
-    async () =>
-      (await request(url).then(
-        async (r) => (await r.body.dump(), r.statusCode),
-        () => 0,
-      )) === 200,
-    timeoutMs,
-  );
+  return eventually(async () => (await get(url)).status === 200, timeoutMs);
 }
 
 /** Blocks run elsewhere, not here: the block's text, and which test runs it. */
@@ -187,26 +193,35 @@ describe('README.md', () => {
     const [up, ...rest] = lines;
     const down = rest.pop()!;
     expect(down).toBe('make controlplane-down');
-    run(up!);
+    await shAsync(up!);
     for (const line of rest) {
       if (line.startsWith('bin/riskgate operator')) {
         operator = start(line.replace(/\s+#.*$/, ''));
         expect(await healthy('http://127.0.0.1:15091/healthz', 60_000), backgroundOutput).toBe(true);
         // The operator leads, and its webhook does not exclude the quickstart's namespace.
         expect(
-          await eventually(async () => {
-            const r = await request('http://127.0.0.1:15091/readyz').catch(() => undefined);
-            return r ? ((await r.body.json()) as { leader: boolean }).leader : false;
-          }, 30_000),
+          await eventually(
+            async () => (await get('http://127.0.0.1:15091/readyz')).body.includes('"leader":true'),
+            30_000,
+          ),
+          backgroundOutput,
         ).toBe(true);
       } else {
-        run(line);
+        await shAsync(line);
       }
     }
-    // "until Ctrl-C": the operator stops before its control plane does.
-    operator?.kill('SIGINT');
-    if (operator && operator.exitCode === null) await new Promise((r) => operator!.once('exit', r));
-    run(down);
+    // "until Ctrl-C": the operator stops before its control plane does (in time, or it is killed).
+    if (operator && operator.exitCode === null) {
+      const exited = new Promise((r) => operator!.once('exit', r));
+      operator.kill('SIGINT');
+      const inTime = await Promise.race([
+        exited.then(() => true),
+        new Promise((r) => setTimeout(() => r(false), 30_000)),
+      ]);
+      if (!inTime) operator.kill('SIGKILL');
+      expect(inTime, `the operator did not stop on Ctrl-C:\n${backgroundOutput}`).toBe(true);
+    }
+    await shAsync(down);
   });
 });
 
