@@ -300,7 +300,14 @@ describe('the webhook configuration belongs to the release', () => {
     );
 
     const { inject } = await import('vitest');
-    child = (await spawnOperator(inject('kubeconfig'), ['--identity', 'webhook-owner'])).child;
+    child = (
+      await spawnOperator(inject('kubeconfig'), [
+        '--identity',
+        'webhook-owner',
+        '--owner-deployment',
+        'riskgate-operator',
+      ])
+    ).child;
     expect(
       await eventually(
         () => read().webhooks.every((w: { clientConfig: { caBundle?: string } }) => w.clientConfig.caBundle),
@@ -310,6 +317,21 @@ describe('the webhook configuration belongs to the release', () => {
     const after = read();
     expect(comparable(after.webhooks)).toEqual(comparable(chart.webhooks));
     expect(after.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+
+    // What the operator makes for itself is owned by the release's Deployment, so the garbage
+    // collector removes it with the release (none runs here: the references are what is checked).
+    const uid = JSON.parse(
+      kubectlOk('get', 'deployment', 'riskgate-operator', '-n', 'riskgate-system', '-o', 'json'),
+    ).metadata.uid;
+    const ownedBy = (kind: string, name: string) =>
+      (
+        JSON.parse(kubectlOk('get', kind, name, '-n', 'riskgate-system', '-o', 'json')).metadata
+          .ownerReferences ?? []
+      ).map((r: { kind: string; uid: string }) => `${r.kind}/${r.uid}`);
+    expect(
+      await eventually(() => ownedBy('lease', 'riskgate-operator').includes(`Deployment/${uid}`), 20_000),
+    ).toBe(true);
+    expect(ownedBy('secret', 'riskgate-config-signer')).toContain(`Deployment/${uid}`);
   });
 });
 

@@ -26,6 +26,8 @@ Options:
                              copies it to each namespace with policies, for the sidecars
   --redis-password-create    create that Secret with a random password when it is missing
   --sidecar-pull-policy P    imagePullPolicy of the injected enforcer (default IfNotPresent)
+  --owner-deployment NAME    the operator's Deployment in --namespace: it owns the Secrets and
+                             the Lease the operator makes, so they go when it goes
   --pow-key-secret NAME      Secret with the proof-of-work key shared by a service's enforcers
   --sidecar-requests LIST    injected enforcer requests, e.g. cpu=50m,memory=256Mi (the default)
   --sidecar-limits LIST      injected enforcer limits, e.g. memory=384Mi (the default)
@@ -66,6 +68,7 @@ export async function runOperator(args: string[]): Promise<number> {
         'redis-password-secret': { type: 'string' },
         'redis-password-create': { type: 'boolean' },
         'sidecar-pull-policy': { type: 'string', default: 'IfNotPresent' },
+        'owner-deployment': { type: 'string' },
         'pow-key-secret': { type: 'string' },
         identity: { type: 'string' },
         'sidecar-requests': { type: 'string', default: 'cpu=50m,memory=256Mi' },
@@ -140,6 +143,7 @@ export async function runOperator(args: string[]): Promise<number> {
         ...(typeof v['pow-key-secret'] === 'string' ? { powKeySecret: v['pow-key-secret'] } : {}),
       },
       ...(typeof v['redis'] === 'string' ? { redisUrl: v['redis'] } : {}),
+      ...(typeof v['owner-deployment'] === 'string' ? { ownerDeployment: v['owner-deployment'] } : {}),
       ...(redisSecret
         ? { redisPassword: { secret: redisSecret, create: v['redis-password-create'] === true } }
         : {}),
@@ -155,7 +159,9 @@ export async function runOperator(args: string[]): Promise<number> {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
-    return 0;
+    // Stopped: a client's idle socket or timer must not keep a stopped operator alive until the
+    // kubelet kills it at the end of the grace period.
+    process.exit(0);
   } catch (err) {
     process.stderr.write(`riskgate operator: ${(err as Error).message}\n`);
     return 1;

@@ -12,6 +12,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
   NetworkingV1Api,
+  type V1OwnerReference,
 } from '@kubernetes/client-node';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
@@ -26,6 +27,7 @@ import { FeedMirror } from './feeds/feed-mirror.ts';
 import { apiErrorText } from './kube/api-error.ts';
 import { eventRecorder } from './kube/events.ts';
 import { loadOrCreateSecret } from './kube/owned-secret.ts';
+import { deploymentOwner } from './kube/owner.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { RedisAuthCopies, type RedisPasswordSource, readRedisPassword } from './redis-auth/redis-auth.ts';
@@ -44,6 +46,8 @@ export interface OperatorOptions {
   redisUrl?: string;
   /** Where the Redis password is (none: Redis without a password). */
   redisPassword?: RedisPasswordSource;
+  /** The operator's own Deployment, which then owns its Secrets and Lease (kube/owner.ts). */
+  ownerDeployment?: string;
   leaseDurationMs?: number;
   retryPeriodMs?: number;
   resyncMs?: number;
@@ -157,6 +161,18 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const networking = kc.makeApiClient(NetworkingV1Api);
   const identity = options.identity ?? `${hostname()}-${process.pid}`;
 
+  let owner: V1OwnerReference | undefined;
+  if (options.ownerDeployment) {
+    try {
+      owner = await deploymentOwner(kc, options.namespace, options.ownerDeployment);
+    } catch (err) {
+      log.warn(
+        { deployment: options.ownerDeployment, err: apiErrorText(err) },
+        'own Deployment not found; what the operator creates will outlive it',
+      );
+    }
+  }
+
   // Connected once its password is read (the 'redis' component).
   const redis = options.redisUrl
     ? new Redis(options.redisUrl, {
@@ -197,7 +213,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     return v?.ok ? injectedPolicyOf(v.policy) : undefined;
   };
   const webhook = new Webhook(
-    { ...options.webhook, failurePolicy: options.failurePolicy, operatorNamespace: options.namespace },
+    { ...options.webhook, failurePolicy: options.failurePolicy, operatorNamespace: options.namespace, owner },
     { core, admission: kc.makeApiClient(AdmissionregistrationV1Api) },
     {
       policyFor,
@@ -226,7 +242,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     start: async () => {
       const data = await loadOrCreateSecret(
         core,
-        { namespace: options.namespace, name: CONFIG_SIGNER_SECRET },
+        { namespace: options.namespace, name: CONFIG_SIGNER_SECRET, owner },
         (d) => Boolean(d[SIGNER_SECRET_KEY]),
         () => ({ [SIGNER_SECRET_KEY]: generateSignerKey() }),
       );
@@ -253,6 +269,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     namespace: options.namespace,
     name: 'riskgate-operator',
     identity,
+    owner,
     ...(options.leaseDurationMs
       ? {
           leaseDurationMs: options.leaseDurationMs,
@@ -290,7 +307,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
             name: 'redis',
             start: async () => {
               if (options.redisPassword) {
-                const password = await readRedisPassword(core, options.namespace, options.redisPassword);
+                const password = await readRedisPassword(
+                  core,
+                  options.namespace,
+                  options.redisPassword,
+                  owner,
+                );
                 redis.options.password = password;
                 redisAuth = new RedisAuthCopies(core, password);
               }
@@ -329,6 +351,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
   ];
   const started = await startAll(components, {
+    // Six components within a pod's default 30 s grace period.
+    stopTimeoutMs: 4000,
     onStopTimeout: (name) => log.warn({ component: name }, 'did not stop in time; stopping the rest'),
   });
   const address = admin.server.address() as { port: number };

@@ -3,7 +3,7 @@
  * certificate, the config signing key): every replica must use the same one, so the first
  * creates it and the others read it; a replica that loses the creation race reads the winner's.
  */
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
 
 export type SecretData = Record<string, string>;
 
@@ -11,7 +11,7 @@ const code = (err: unknown) => (err as { code?: number }).code;
 
 export async function loadOrCreateSecret(
   core: CoreV1Api,
-  at: { namespace: string; name: string; type?: string },
+  at: { namespace: string; name: string; type?: string; owner?: V1OwnerReference | undefined },
   /** Whether stored data is whole and still good; if not, it is replaced with `generate`'s. */
   usable: (data: SecretData) => boolean,
   /** New data; `previous` is what was stored, when it is being replaced. */
@@ -24,21 +24,29 @@ export async function loadOrCreateSecret(
       const data = Object.fromEntries(
         Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
       );
-      return { data, resourceVersion: s.metadata?.resourceVersion };
+      return {
+        data,
+        resourceVersion: s.metadata?.resourceVersion,
+        owners: s.metadata?.ownerReferences ?? [],
+      };
     } catch (err) {
       if (code(err) === 404) return undefined;
       throw err;
     }
   };
   const existing = await read();
-  if (existing && usable(existing.data)) return existing.data;
-  const data = await generate(existing?.data);
+  const owned = (o: { owners: V1OwnerReference[] }) =>
+    !at.owner || o.owners.some((r) => r.uid === at.owner!.uid);
+  if (existing && usable(existing.data) && owned(existing)) return existing.data;
+  // Usable but not yet owned (made before the operator knew its Deployment): adopted, data kept.
+  const data = existing && usable(existing.data) ? existing.data : await generate(existing?.data);
   const body = {
     metadata: {
       name,
       namespace,
       labels: { 'app.kubernetes.io/managed-by': 'riskgate-operator' },
       ...(existing?.resourceVersion ? { resourceVersion: existing.resourceVersion } : {}),
+      ...(at.owner ? { ownerReferences: [at.owner] } : {}),
     },
     ...(at.type ? { type: at.type } : {}),
     data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),

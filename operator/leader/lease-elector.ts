@@ -4,7 +4,12 @@
  * duration; writes carry the lease's resourceVersion, so two candidates cannot both win. A
  * leader that cannot renew in time steps down before another can take over.
  */
-import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import {
+  type CoordinationV1Api,
+  type V1Lease,
+  V1MicroTime,
+  type V1OwnerReference,
+} from '@kubernetes/client-node';
 
 export interface ElectorOptions {
   api: CoordinationV1Api;
@@ -17,12 +22,15 @@ export interface ElectorOptions {
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
   onError?: (err: unknown) => void;
+  /** The operator's Deployment: the Lease goes when it does (kube/owner.ts). */
+  owner?: V1OwnerReference | undefined;
 }
 
 const statusOf = (err: unknown) => (err as { code?: number }).code;
 
 export class LeaseElector {
-  private readonly o: Required<Omit<ElectorOptions, 'onError'>> & Pick<ElectorOptions, 'onError'>;
+  private readonly o: Required<Omit<ElectorOptions, 'onError' | 'owner'>> &
+    Pick<ElectorOptions, 'onError' | 'owner'>;
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
   private lastRenew = 0;
@@ -60,6 +68,7 @@ export class LeaseElector {
       metadata: {
         name: this.o.name,
         namespace: this.o.namespace,
+        ...(this.o.owner ? { ownerReferences: [this.o.owner] } : {}),
         ...(existing?.metadata?.resourceVersion
           ? { resourceVersion: existing.metadata.resourceVersion }
           : {}),

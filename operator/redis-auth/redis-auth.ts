@@ -5,7 +5,7 @@
  * read or write — a pod can mount Secrets of its own namespace only.
  */
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
 import { REDIS_AUTH_KEY, REDIS_AUTH_SECRET } from '../../contract/sidecar.ts';
 import { loadOrCreateSecret } from '../kube/owned-secret.ts';
 
@@ -20,6 +20,7 @@ export async function readRedisPassword(
   core: CoreV1Api,
   namespace: string,
   source: RedisPasswordSource,
+  owner?: V1OwnerReference,
 ): Promise<string> {
   const { name, key } = source.secret;
   if (!source.create) {
@@ -30,7 +31,7 @@ export async function readRedisPassword(
   }
   const data = await loadOrCreateSecret(
     core,
-    { namespace, name },
+    { namespace, name, owner },
     (d) => Boolean(d[key]),
     () => ({ [key]: randomBytes(24).toString('base64url') }),
   );

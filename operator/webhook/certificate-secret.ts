@@ -3,7 +3,7 @@
  * trusts: one Secret in the operator's namespace holds it (kube/owned-secret.ts). A certificate
  * within `renewBefore` of its end is replaced, so a restart or a periodic check renews it.
  */
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
 import { loadOrCreateSecret } from '../kube/owned-secret.ts';
 import { generateServingCertificate, type ServingCertificate } from './certificates.ts';
 
@@ -16,10 +16,11 @@ export async function loadOrCreateCertificate(
   name: string,
   dnsNames: string[],
   now = Date.now(),
+  owner?: V1OwnerReference,
 ): Promise<ServingCertificate> {
   const data = await loadOrCreateSecret(
     core,
-    { namespace, name, type: 'kubernetes.io/tls' },
+    { namespace, name, type: 'kubernetes.io/tls', owner },
     (d) =>
       Boolean(d['ca.crt'] && d['tls.crt'] && d['tls.key']) &&
       new Date(d['not-after'] ?? 0).getTime() - now > RENEW_BEFORE_MS,

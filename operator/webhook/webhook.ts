@@ -3,7 +3,7 @@
  * cluster, followed on disk when cert-manager manages it, self-made and renewed outside), the
  * HTTPS admission server every replica runs, and the registration the leader keeps current.
  */
-import type { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { AdmissionregistrationV1Api, CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Component } from '../../lib/components.ts';
 import { type AdmissionOptions, startAdmissionServer } from './admission-server.ts';
@@ -28,6 +28,8 @@ export interface WebhookOptions {
   certDir?: string;
   failurePolicy: 'Ignore' | 'Fail';
   operatorNamespace: string;
+  /** Owns the certificate Secret (kube/owner.ts). */
+  owner?: V1OwnerReference | undefined;
 }
 
 const CERT_DIR_CHECK_MS = 30_000;
@@ -79,6 +81,8 @@ export class Webhook implements Component {
         this.options.operatorNamespace,
         'riskgate-webhook-tls',
         this.dnsNames(),
+        Date.now(),
+        this.options.owner,
       );
     }
     return generateServingCertificate(this.dnsNames(), ['127.0.0.1']);

@@ -36,7 +36,10 @@ export async function spawnOperator(
       '1s',
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'ignore', stdio], env: { ...process.env, RISKGATE_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'ignore', stdio],
+      env: { ...process.env, RISKGATE_LOG_LEVEL: process.env['RISKGATE_TEST_OPERATOR_LOG'] ?? 'warn' },
+    },
   );
   return { child, admin: `http://127.0.0.1:${port}` };
 }

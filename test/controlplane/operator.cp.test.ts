@@ -93,10 +93,20 @@ async function operator(identity: string): Promise<ReplicaProcess> {
   return op;
 }
 
+/** Stops a replica; one that has not exited 20 s after SIGTERM fails the test (and is killed). */
 async function stop(op: ReplicaProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  const exited =
+    op.child.exitCode !== null ? Promise.resolve() : new Promise((r) => op.child.once('exit', r));
   op.child.kill(signal);
-  await new Promise((r) => op.child.once('exit', r));
+  const inTime = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 20_000)),
+  ]);
   operators.splice(operators.indexOf(op), 1);
+  if (!inTime) {
+    op.child.kill('SIGKILL');
+    throw new Error(`operator did not exit within 20 s of ${signal}`);
+  }
 }
 
 const status = (name: string) =>
@@ -264,6 +274,8 @@ spec:
     kubectlIn(policy('shop').replace(/keys: .*/, 'keysFile: keys/demo.json'), 'apply', '-f', '-');
     expect(await eventually(() => ready('shop')?.status === 'False', 20_000)).toBe(true);
     expect(ready('shop')?.reason).toBe('InvalidSpec');
+    // The pod keeps running the last good config: it is still counted.
+    expect(status('shop').status?.enforcers?.selected).toBe(1);
     expect(ready('shop')?.message).toContain('keysFile');
     expect(status('shop').status?.configHash).toBe(good);
     checkSecurityRow(
