@@ -14,7 +14,9 @@ import { BodyBudget } from './context/read-body.ts';
 import { createLogger, DecisionLog } from './observability/decision-log.ts';
 import { EnforcerMetrics } from './observability/metrics.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
-import { Upstream } from './proxy/upstream.ts';
+import { Http2Upstream } from './proxy/http2-upstream.ts';
+import { type Forwarder, Upstream, type UpstreamProtocol } from './proxy/upstream.ts';
+import { WebSocketTunnel } from './proxy/websocket-tunnel.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
 import type { Pod, SharedState } from './state/shared-state.ts';
 import type { StateStore } from './state/state-store.ts';
@@ -28,6 +30,10 @@ export interface HostPort {
 export interface EnforcerOptions {
   policyPath: string;
   upstream: string;
+  /** What the app speaks on its port: HTTP/1.1 (default) or HTTP/2 cleartext (gRPC, h2c). */
+  upstreamProtocol?: UpstreamProtocol;
+  /** A WebSocket tunnel quiet both ways this long is closed. Default 10 minutes. */
+  webSocketIdleTimeoutMs?: number;
   listen: HostPort;
   admin: HostPort;
   secretsDir?: string;
@@ -142,15 +148,23 @@ export async function startEnforcer(options: EnforcerOptions): Promise<RunningEn
   shared?.follow(holder);
   const state: StateStore = shared?.store ?? local;
 
-  const upstream = new Upstream({
+  const upstreamOptions = {
     url: options.upstream,
     ...(options.upstreamHeadersTimeoutMs ? { headersTimeoutMs: options.upstreamHeadersTimeoutMs } : {}),
+  };
+  const upstream: Forwarder =
+    options.upstreamProtocol === 'h2c' ? new Http2Upstream(upstreamOptions) : new Upstream(upstreamOptions);
+  const tunnel = new WebSocketTunnel({
+    url: options.upstream,
+    metrics,
+    ...(options.webSocketIdleTimeoutMs ? { idleTimeoutMs: options.webSocketIdleTimeoutMs } : {}),
   });
   const log = new DecisionLog(logger, options.logAllowSample ?? 1);
   const traffic = createTrafficServer(
     {
       policy: () => holder.current,
       upstream,
+      tunnel,
       state,
       metrics,
       log,

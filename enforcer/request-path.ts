@@ -15,12 +15,15 @@ import type { EnforcerMetrics } from './observability/metrics.ts';
 import { recordOutcome } from './outcome/record-outcome.ts';
 import type { CompiledPolicy } from './policy/compiled-policy.ts';
 import { headerSafe } from './proxy/headers.ts';
-import type { Upstream } from './proxy/upstream.ts';
+import type { Forwarder } from './proxy/upstream.ts';
+import { upgradeOf, type WebSocketTunnel } from './proxy/websocket-tunnel.ts';
 import type { StateStore } from './state/state-store.ts';
 
 export interface RequestPathDeps {
   policy: () => CompiledPolicy | undefined;
-  upstream: Upstream;
+  upstream: Forwarder;
+  /** Where allowed WebSocket upgrades go. */
+  tunnel: WebSocketTunnel;
   state: StateStore;
   metrics: EnforcerMetrics;
   log: DecisionLog;
@@ -179,7 +182,8 @@ export function createRequestHandler(deps: RequestPathDeps) {
     };
     if (policy.mode === 'monitor') headers['x-riskgate-shadow-decision'] = evaluation.effective;
     if (ctx.subject.id !== undefined) headers['x-riskgate-subject'] = headerSafe(ctx.subject.id);
-    return upstream
+    const to = upgradeOf(raw) === undefined ? upstream : deps.tunnel;
+    return to
       .forward(raw, reply, ctx.path + ctx.query, headers, ctx.requestId, policy.headerRules, evaluation.body)
       .then((result) => {
         metrics.observeUpstream(result.status, result.headersMs / 1000);
@@ -192,7 +196,13 @@ export function createRequestHandler(deps: RequestPathDeps) {
         );
         if (log.wants(enforced, decision)) {
           log.write(
-            scoredRecord(policy, evaluation, enforced, reply.statusCode, Math.round(decisionMs * 1000)),
+            scoredRecord(
+              policy,
+              evaluation,
+              enforced,
+              result.status === 101 ? 101 : reply.statusCode,
+              Math.round(decisionMs * 1000),
+            ),
           );
         }
         return reply;

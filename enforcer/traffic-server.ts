@@ -1,12 +1,17 @@
 /**
  * The traffic listener (default :15080): a fastify server that hands every request, whatever its
  * method or path, to the request path, and never parses bodies itself — they stream to the app.
+ * One port speaks what the app's port spoke: HTTP/1.1, WebSocket upgrades and HTTP/2 cleartext
+ * (gRPC) — each request or stream taking the same path (listener/).
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sendProblem } from './actions/problem.ts';
+import { shedUnderPressure } from './listener/connection-pressure.ts';
+import { acceptHttp2Cleartext, HTTP2_LIMITS, type Http2Limits } from './listener/http2-cleartext.ts';
+import { acceptWebSocketUpgrades, isWebSocketUpgrade } from './listener/websocket-upgrade.ts';
+import { nodeHttp } from './net/http-client.ts';
 import { createRequestHandler, type RequestPathDeps } from './request-path.ts';
 
 function requestIds(): () => string {
@@ -24,69 +29,12 @@ export interface TrafficServerOptions {
   headersTimeoutMs?: number;
   /** ... and the whole request within this. Default 60 s. */
   requestTimeoutMs?: number;
-}
-
-/** A connection that has not sent a request in this long is the first to go under pressure. */
-const WAITING_GRACE_MS = 500;
-
-/**
- * Connections are bounded: past the cap new ones are closed at once, and from three quarters of
- * it the listener sheds what serves nobody — first connections that have not sent a request
- * within half a second, oldest first (Node would keep those until headersTimeout), then, if that
- * is not enough, keep-alive connections between requests (they reconnect) — so thousands of idle
- * sockets cannot crowd out clients with a request to send.
- */
-function shedUnderPressure(server: Server, max: number): void {
-  server.maxConnections = max;
-  const pressure = Math.ceil(max * 0.75);
-  /** Sockets that have not sent a request yet, oldest first, with when they came. */
-  const waiting = new Map<Socket, number>();
-  let open = 0;
-  let lastSweep = 0;
-  let again: NodeJS.Timeout | undefined;
-  const shed = () => {
-    let excess = open - pressure + 1;
-    if (excess <= 0) return;
-    const now = Date.now();
-    for (const [s, since] of waiting) {
-      if (excess <= 0 || now - since < WAITING_GRACE_MS) break;
-      waiting.delete(s);
-      s.destroy();
-      excess--;
-    }
-    if (excess <= 0) return;
-    if (waiting.size >= excess) {
-      // Enough sockets that have not asked yet, only too young to judge: look again soon.
-      again ??= setTimeout(() => {
-        again = undefined;
-        shed();
-      }, WAITING_GRACE_MS).unref();
-      return;
-    }
-    // Not enough of them: keep-alive connections between requests go too (they reconnect).
-    // A sweep walks every connection: at most ten a second.
-    if (now - lastSweep >= 100) {
-      lastSweep = now;
-      server.closeIdleConnections();
-    }
-  };
-  server.on('connection', (socket: Socket) => {
-    open++;
-    waiting.set(socket, Date.now());
-    socket.once('close', () => {
-      open--;
-      waiting.delete(socket);
-    });
-    if (open >= pressure) shed();
-  });
-  // At the cap Node refuses a connection before it is one: make room for the next.
-  server.on('drop', shed);
-  server.on('request', (req: IncomingMessage) => {
-    waiting.delete(req.socket);
-  });
+  http2?: Partial<Http2Limits>;
 }
 
 export function createTrafficServer(deps: RequestPathDeps, options: TrafficServerOptions = {}) {
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const requestTimeout = options.requestTimeoutMs ?? 60_000;
   const app: FastifyInstance = Fastify({
     logger: false,
     genReqId: requestIds(),
@@ -98,13 +46,24 @@ export function createTrafficServer(deps: RequestPathDeps, options: TrafficServe
     connectionTimeout: 0,
     maxRequestsPerSocket: 0,
     bodyLimit: 1024 * 1024,
-    // Passed to http.createServer: slow clients are checked every second, not every 30 s
-    // (Node's default), so a slowloris connection is closed soon after its deadline.
-    http: {
-      headersTimeout: options.headersTimeoutMs ?? 10_000,
-      requestTimeout: options.requestTimeoutMs ?? 60_000,
-      connectionsCheckingInterval: 1000,
-      maxHeaderSize: 16 * 1024,
+    // The HTTP/1.1 server is ours, so that HTTP/2 and WebSocket upgrades can reach fastify's
+    // handler too. Slow clients are checked every second, not every 30 s (Node's default), so a
+    // slowloris connection is closed soon after its deadline.
+    serverFactory: (handler) => {
+      handle = handler;
+      const server = nodeHttp.createServer(
+        {
+          headersTimeout: options.headersTimeoutMs ?? 10_000,
+          requestTimeout,
+          connectionsCheckingInterval: 1000,
+          maxHeaderSize: 16 * 1024,
+          shouldUpgradeCallback: isWebSocketUpgrade,
+        },
+        handler,
+      );
+      server.keepAliveTimeout = 65_000;
+      server.requestTimeout = requestTimeout;
+      return server;
     },
   } as FastifyServerOptions);
   // Bodies are not ours to parse: they stream to the app (login routes read theirs, bounded).
@@ -125,7 +84,18 @@ export function createTrafficServer(deps: RequestPathDeps, options: TrafficServe
     sendProblem(reply, 'RG_ERR_INTERNAL', request.id);
   });
 
-  shedUnderPressure(app.server, options.maxConnections ?? MAX_CONNECTIONS);
+  const pressure = shedUnderPressure(app.server, options.maxConnections ?? MAX_CONNECTIONS);
+  acceptWebSocketUpgrades(app.server, handle!, deps.metrics, pressure);
+  const h2 = acceptHttp2Cleartext(app.server, handle!, deps.metrics, pressure, {
+    ...HTTP2_LIMITS,
+    ...options.http2,
+  });
+  // Before the listener waits for its connections to end: HTTP/2 sessions get GOAWAY (streams in
+  // flight finish) and WebSocket tunnels a close frame.
+  app.addHook('preClose', async () => {
+    h2.close();
+    await deps.tunnel.close();
+  });
   // A client may half-close after sending its request (RFC 9112 allows it; scanners and some
   // clients do). Node's default aborts such a request before a proxied answer can come back;
   // keep the socket open for the answer instead — requestTimeout still bounds it.

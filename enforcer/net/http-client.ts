@@ -27,3 +27,9 @@ export function request(
 ): Promise<Dispatcher.ResponseData> {
   return requestOn.call(dispatcher, options);
 }
+
+/**
+ * Node's `http`, required rather than imported: an ESM import of it builds its namespace, whose
+ * lazy `WebSocket` and `fetch` members load Node's bundled undici (see above).
+ */
+export const nodeHttp = load('node:http') as typeof import('node:http');

@@ -2,7 +2,7 @@
  * The enforcer's Prometheus metrics (prefix riskgate_), on its own registry so tests and
  * several enforcers in one process never collide.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CompiledPolicy, CompiledRoute } from '../policy/compiled-policy.ts';
 import { signalOfReason } from '../reasons.ts';
 import type { RedisStateStore } from '../state/redis-store.ts';
@@ -35,6 +35,12 @@ export class EnforcerMetrics {
   readonly configInfo: Gauge<'policy' | 'hash' | 'source'>;
   readonly reloads: Counter<'result'>;
   readonly configPushes: Counter<'result'>;
+  readonly webSocketUpgrades: Counter<'result'>;
+  readonly webSocketsOpen: Gauge;
+  readonly webSocketSeconds: Histogram;
+  readonly http2Sessions: Gauge;
+  readonly http2SessionsClosed: Counter<'reason'>;
+  readonly protocolRequests: Counter<'protocol'>;
   private feedsOf: () => CompiledPolicy['feeds'] = () => [];
   private readonly decisionTime: HistogramChild;
   private readonly byRoute = new WeakMap<CompiledRoute, RouteChildren>();
@@ -153,6 +159,54 @@ export class EnforcerMetrics {
       labelNames: ['result'],
       registers,
     });
+    this.webSocketUpgrades = new Counter({
+      name: 'riskgate_websocket_upgrades_total',
+      help: 'WebSocket upgrade requests by result: tunnelled, refused (answered by the enforcer), upstream_declined (the app did not switch), upstream_failed.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.webSocketsOpen = new Gauge({
+      name: 'riskgate_websocket_connections',
+      help: 'WebSocket tunnels open now.',
+      registers,
+    });
+    this.webSocketSeconds = new Histogram({
+      name: 'riskgate_websocket_duration_seconds',
+      help: 'How long closed WebSocket tunnels were open.',
+      buckets: [1, 10, 60, 300, 1800, 3600, 14400, 86400],
+      registers,
+    });
+    this.http2Sessions = new Gauge({
+      name: 'riskgate_http2_sessions',
+      help: 'HTTP/2 client sessions (connections) open now.',
+      registers,
+    });
+    this.http2SessionsClosed = new Counter({
+      name: 'riskgate_http2_sessions_closed_total',
+      help: 'HTTP/2 sessions closed, by reason: client, idle, shutdown, rapid_reset (streams cancelled before their answer, past the limit), protocol_error (a peer that broke the protocol or its limits: floods, oversized headers).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.protocolRequests = new Counter({
+      name: 'riskgate_http2_streams_total',
+      help: 'Requests that arrived as HTTP/2 streams, by protocol (grpc, http).',
+      labelNames: ['protocol'],
+      registers,
+    });
+  }
+
+  countWebSocket(result: 'tunnelled' | 'refused' | 'upstream_declined' | 'upstream_failed'): void {
+    this.webSocketUpgrades.labels(result).inc();
+  }
+
+  webSocketOpened(): void {
+    this.countWebSocket('tunnelled');
+    this.webSocketsOpen.inc();
+  }
+
+  webSocketClosed(seconds: number): void {
+    this.webSocketsOpen.dec();
+    this.webSocketSeconds.observe(seconds);
   }
 
   private route(policy: CompiledPolicy, route: CompiledRoute): RouteChildren {

@@ -81,11 +81,17 @@ export function upstreamRequestHeaders(
     const value = incoming[name];
     if (value === undefined) continue;
     if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    if (name.charCodeAt(0) === 120 && name.startsWith('x-riskgate-')) continue;
+    const first = name.charCodeAt(0);
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are the request line, not fields.
+    if (first === 58) continue;
+    if (first === 120 && name.startsWith('x-riskgate-')) continue;
     if (rules.dropped.has(name)) continue;
     if (name.indexOf('_') !== -1 && isLookAlike(name, incoming, rules)) continue;
     out[name] = value;
   }
+  // An HTTP/2 client names the host in :authority; an HTTP/1.1 app reads Host.
+  if (out['host'] === undefined && typeof incoming[':authority'] === 'string')
+    out['host'] = incoming[':authority'];
   if (peer !== undefined) {
     const prior = out['x-forwarded-for'];
     out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
@@ -103,6 +109,7 @@ export function downstreamResponseHeaders(
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    if (name.charCodeAt(0) === 58) continue;
     out[name] = value;
   }
   return out;

@@ -18,6 +18,23 @@ export interface UpstreamOptions {
   connectTimeoutMs?: number;
 }
 
+/** What the app on the other side speaks: HTTP/1.1 (WebSocket included) or HTTP/2 cleartext (gRPC). */
+export type UpstreamProtocol = 'http1' | 'h2c';
+
+/** Sends an allowed request to the app and streams its answer back (Upstream, Http2Upstream). */
+export interface Forwarder {
+  forward(
+    req: IncomingMessage,
+    reply: FastifyReply,
+    pathAndQuery: string,
+    extraHeaders: Record<string, string>,
+    requestId: string,
+    rules: HeaderRules,
+    body?: Buffer,
+  ): Promise<ForwardResult>;
+  close(): Promise<void>;
+}
+
 export interface ForwardResult {
   /** Upstream status, or 0 when the app could not be reached. */
   status: number;
@@ -25,12 +42,16 @@ export interface ForwardResult {
   headersMs: number;
 }
 
-function hasBody(req: IncomingMessage): boolean {
+/** The request carries a body to pass on. */
+export function hasBody(req: IncomingMessage): boolean {
+  // HTTP/2 has no Transfer-Encoding: a request has a body when its HEADERS did not end the stream.
+  const stream = (req as unknown as { stream?: { endAfterHeaders: boolean } }).stream;
+  if (stream !== undefined) return !stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-export class Upstream {
+export class Upstream implements Forwarder {
   private readonly pool: PoolType;
   private readonly headersTimeoutMs: number;
 
