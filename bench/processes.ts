@@ -75,7 +75,14 @@ export function stop(child: ChildProcess): Promise<void> {
  */
 export async function startEnforcer(
   root: string,
-  options: { listen: number; admin: number; upstream: string; policy: string; redis?: string },
+  options: {
+    listen: number;
+    admin: number;
+    upstream: string;
+    policy: string;
+    redis?: string;
+    args?: string[];
+  },
 ): Promise<ChildProcess> {
   const child = spawn(
     'taskset',
@@ -97,6 +104,7 @@ export async function startEnforcer(
       '--log-allow-sample',
       '0',
       ...(options.redis ? ['--redis', options.redis] : []),
+      ...(options.args ?? []),
     ],
     {
       stdio: ['ignore', process.env['BENCH_LOG'] ? 'inherit' : 'ignore', 'inherit'],

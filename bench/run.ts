@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
 import { spread, zipfPick } from './client-mix.ts';
+import { runGrpcArm } from './grpc-arm.ts';
 import { decisionTimes, redisWait } from './in-process.ts';
 import {
   children,
@@ -283,6 +284,14 @@ async function main() {
         (err: Error) => console.error(`enforcer metrics not read: ${err.message}`),
       );
     }
+    await Promise.all(Object.values(current).map(stop));
+    const grpc = await runGrpcArm(ROOT, dir, {
+      policy: policy('enforce'),
+      clientIp: ips[0]!,
+      rounds: ROUNDS,
+      seconds: CLOSED_SECONDS,
+      warmSeconds: WARM_SECONDS,
+    });
     const decision = await decisionTimes(policy('enforce'), ips, tokens, SMOKE ? 2000 : 30_000);
     const redisRead = await redisWait(redis.url, SMOKE ? 500 : 5000);
     await (redis as unknown as { destroy(): Promise<void> }).destroy();
@@ -333,7 +342,10 @@ async function main() {
       rssMb: median(rssUnderLoad.get(enforceName)!),
       rssAtEndMb: rssAtEnd,
       denyPathSpeedup: pairedRatio('enforcer deny path (100% denied)', enforceName),
+      grpcThroughputRatio: grpc.throughputRatio,
+      grpcCpuRatio: grpc.cpuRatio,
     };
+    rows.push(...grpc.rows);
 
     writeResults(ROOT, {
       smoke: SMOKE,

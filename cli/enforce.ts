@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ADMIN_PORT, ENV, SECRETS_DIR, TRAFFIC_PORT } from '../contract/sidecar.ts';
+import {
+  ADMIN_PORT,
+  ENV,
+  SECRETS_DIR,
+  TRAFFIC_PORT,
+  UPSTREAM_PROTOCOLS,
+  type UpstreamProtocol,
+} from '../contract/sidecar.ts';
 import { EnforcerStartError, startEnforcer } from '../enforcer/enforcer.ts';
 import { MAX_CONNECTIONS } from '../enforcer/traffic-server.ts';
 import { parseHostPort } from './host-port.ts';
@@ -15,6 +22,10 @@ keeps running.
 Options:
   --policy FILE|DIR        the RiskPolicy (required)
   --upstream URL           the app, e.g. http://127.0.0.1:8080 (required)
+  --upstream-protocol P    what the app speaks: http1 (HTTP/1.1 and WebSocket; default) or h2c
+                           (HTTP/2 with prior knowledge: gRPC). Clients may speak HTTP/1.1,
+                           WebSocket or h2c to the enforcer either way
+  --websocket-idle-timeout-s S  close a WebSocket tunnel quiet both ways this long (default 600)
   --listen HOST:PORT       traffic listener (default 0.0.0.0:${TRAFFIC_PORT})
   --admin HOST:PORT        admin listener: /metrics /healthz /readyz /config (default 0.0.0.0:${ADMIN_PORT})
   --redis URL              shared state in Redis (redis://[:password@]host:port/db); without it
@@ -42,6 +53,8 @@ export async function runEnforce(args: string[]): Promise<number> {
       options: {
         policy: { type: 'string' },
         upstream: { type: 'string' },
+        'upstream-protocol': { type: 'string', default: 'http1' },
+        'websocket-idle-timeout-s': { type: 'string', default: '600' },
         listen: { type: 'string', default: `0.0.0.0:${TRAFFIC_PORT}` },
         admin: { type: 'string', default: `0.0.0.0:${ADMIN_PORT}` },
         redis: { type: 'string' },
@@ -87,6 +100,12 @@ export async function runEnforce(args: string[]): Promise<number> {
   } catch {
     return usage(`--upstream must be an http(s) URL, got ${JSON.stringify(values['upstream'])}`);
   }
+  const upstreamProtocol = values['upstream-protocol'] as UpstreamProtocol;
+  if (!UPSTREAM_PROTOCOLS.includes(upstreamProtocol))
+    return usage(`--upstream-protocol must be one of ${UPSTREAM_PROTOCOLS.join(', ')}`);
+  const webSocketIdle = Number(values['websocket-idle-timeout-s']);
+  if (!(Number.isInteger(webSocketIdle) && webSocketIdle >= 1 && webSocketIdle <= 86_400))
+    return usage('--websocket-idle-timeout-s must be 1..86400');
   const maxConnections = Number(values['max-connections']);
   if (!(Number.isInteger(maxConnections) && maxConnections >= 16))
     return usage('--max-connections must be 16 or more');
@@ -120,6 +139,8 @@ export async function runEnforce(args: string[]): Promise<number> {
     const enforcer = await startEnforcer({
       policyPath: values['policy'],
       upstream: upstream.origin,
+      upstreamProtocol,
+      webSocketIdleTimeoutMs: webSocketIdle * 1000,
       listen,
       admin,
       logAllowSample: sample,
@@ -131,7 +152,7 @@ export async function runEnforce(args: string[]): Promise<number> {
       ...(powKey ? { powKey } : {}),
     });
     process.stderr.write(
-      `riskgate enforce: traffic ${enforcer.trafficUrl} → ${upstream.origin}, admin ${enforcer.adminUrl}\n`,
+      `riskgate enforce: traffic ${enforcer.trafficUrl} → ${upstream.origin} (${upstreamProtocol}), admin ${enforcer.adminUrl}\n`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => {

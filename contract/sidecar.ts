@@ -16,6 +16,13 @@ export const SECRETS_DIR = '/var/run/riskgate/secrets';
 export const POW_KEY_MOUNT = '/etc/riskgate/pow';
 export const POW_KEY_FILE = `${POW_KEY_MOUNT}/key`;
 
+/**
+ * What the app speaks on its port, as the injector tells the enforcer (`--upstream-protocol`):
+ * HTTP/1.1 (WebSocket included), or HTTP/2 in cleartext with prior knowledge (gRPC, h2c).
+ */
+export const UPSTREAM_PROTOCOLS = ['http1', 'h2c'] as const;
+export type UpstreamProtocol = (typeof UPSTREAM_PROTOCOLS)[number];
+
 /** Environment the injector sets and the enforcer reads. */
 export const ENV = {
   podName: 'POD_NAME',

@@ -6,6 +6,7 @@
  */
 
 import type { FastifyInstance } from 'fastify';
+import type { UpstreamProtocol } from '../contract/sidecar.ts';
 import { type Component, startAll } from '../lib/components.ts';
 import { ProofOfWork } from './actions/proof-of-work.ts';
 import { createAdminServer } from './admin/admin-server.ts';
@@ -15,7 +16,7 @@ import { createLogger, DecisionLog } from './observability/decision-log.ts';
 import { EnforcerMetrics } from './observability/metrics.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
 import { Http2Upstream } from './proxy/http2-upstream.ts';
-import { type Forwarder, Upstream, type UpstreamProtocol } from './proxy/upstream.ts';
+import { type Forwarder, Upstream } from './proxy/upstream.ts';
 import { WebSocketTunnel } from './proxy/websocket-tunnel.ts';
 import { MemoryStateStore } from './state/memory-store.ts';
 import type { Pod, SharedState } from './state/shared-state.ts';

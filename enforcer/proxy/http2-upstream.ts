@@ -73,7 +73,7 @@ export class Http2Upstream implements Forwarder {
       ...fields,
       ':method': req.method ?? 'GET',
       ':path': pathAndQuery,
-      ':scheme': 'http',
+      ':scheme': this.url.startsWith('https:') ? 'https' : 'http',
       ':authority': typeof authority === 'string' ? authority : new URL(this.url).host,
     };
     // gRPC servers require it; it is the one value of TE that HTTP/2 allows.

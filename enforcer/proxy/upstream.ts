@@ -18,9 +18,6 @@ export interface UpstreamOptions {
   connectTimeoutMs?: number;
 }
 
-/** What the app on the other side speaks: HTTP/1.1 (WebSocket included) or HTTP/2 cleartext (gRPC). */
-export type UpstreamProtocol = 'http1' | 'h2c';
-
 /** Sends an allowed request to the app and streams its answer back (Upstream, Http2Upstream). */
 export interface Forwarder {
   forward(

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
   appPortOf,
+  appProtocolOf,
   type InjectedPolicy,
   InjectionError,
   type InjectionSettings,
@@ -71,6 +72,20 @@ describe('sidecar injection (golden files)', () => {
         spec: { containers: [{ name: 'c' }] },
       }),
     ).toThrow(/not a usable port/);
+  });
+
+  it('reads the app protocol from the annotation, else the port name, and refuses an unknown one', () => {
+    const pod = (annotation?: string) => ({
+      ...(annotation ? { metadata: { annotations: { 'riskgate.dev/app-protocol': annotation } } } : {}),
+      spec: { containers: [{ name: 'c' }] },
+    });
+    expect(appProtocolOf(pod('gRPC'), undefined)).toBe('h2c');
+    expect(appProtocolOf(pod('kubernetes.io/h2c'), { containerPort: 80, name: 'http' })).toBe('h2c');
+    expect(appProtocolOf(pod('http1'), { containerPort: 80, name: 'grpc' })).toBe('http1');
+    expect(appProtocolOf(pod(), { containerPort: 80, name: 'http2-web' })).toBe('h2c');
+    expect(appProtocolOf(pod(), { containerPort: 80, name: 'grpcweb' })).toBe('http1');
+    expect(appProtocolOf(pod(), { containerPort: 80 })).toBe('http1');
+    expect(() => appProtocolOf(pod('h3'), undefined)).toThrow(/not http1, h2c or grpc/);
   });
 
   it('gives every port a valid name of at most 15 characters, unique in the pod', () => {

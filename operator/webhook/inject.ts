@@ -33,6 +33,7 @@ import {
   SECRETS_DIR,
   SIDECAR_NAME,
   TRAFFIC_PORT,
+  type UpstreamProtocol,
 } from '../../contract/sidecar.ts';
 
 export { ADMIN_PORT, configMapName, SIDECAR_NAME, TRAFFIC_PORT };
@@ -40,6 +41,8 @@ export const INJECT_LABEL = 'riskgate.dev/inject';
 /** Set by the injector: the policy whose enforcer fronts the pod. The NetworkPolicy selects on it. */
 export const PROTECTED_LABEL = 'riskgate.dev/protected-by';
 export const APP_PORT_ANNOTATION = 'riskgate.dev/app-port';
+/** What the app speaks on that port, when its name does not say: `http1`, `h2c` or `grpc`. */
+export const APP_PROTOCOL_ANNOTATION = 'riskgate.dev/app-protocol';
 export const INJECTED_ANNOTATION = 'riskgate.dev/injected';
 export const POLICY_ANNOTATION = 'riskgate.dev/policy';
 const ADMIN_PORT_NAME = 'riskgate-admin';
@@ -141,6 +144,29 @@ export function appPortOf(pod: V1Pod): AppPort {
   };
 }
 
+/** Port names that say the app speaks HTTP/2 in cleartext (Istio's and Kubernetes' conventions). */
+const HTTP2_NAME = /^(grpc|h2c|http2)(-|$)/;
+
+/**
+ * What the app speaks on its port: the annotation (`http1`; `h2c`, `grpc`, `kubernetes.io/h2c`
+ * for HTTP/2 with prior knowledge); else the port's name (`grpc`, `grpc-*`, `h2c`, `http2` …);
+ * else HTTP/1.1. A container port has no `appProtocol` (a Service port does, and the webhook sees
+ * only the Pod): name the port or annotate the pod.
+ */
+export function appProtocolOf(pod: V1Pod, declared: V1ContainerPort | undefined): UpstreamProtocol {
+  const annotated = pod.metadata?.annotations?.[APP_PROTOCOL_ANNOTATION];
+  if (annotated !== undefined) {
+    const value = annotated.trim().toLowerCase();
+    if (value === 'http1' || value === 'http' || value === 'http/1.1') return 'http1';
+    if (value === 'h2c' || value === 'grpc' || value === 'kubernetes.io/h2c') return 'h2c';
+    throw new InjectionError(
+      'bad-annotation',
+      `${APP_PROTOCOL_ANNOTATION}: ${JSON.stringify(annotated)} is not http1, h2c or grpc`,
+    );
+  }
+  return declared?.name !== undefined && HTTP2_NAME.test(declared.name) ? 'h2c' : 'http1';
+}
+
 export function isInjected(pod: V1Pod): boolean {
   return (
     pod.metadata?.annotations?.[INJECTED_ANNOTATION] === 'true' ||
@@ -192,6 +218,7 @@ export function inject(pod: V1Pod, policy: InjectedPolicy, settings: InjectionSe
   const chosen = appPortOf(out);
   if (chosen.warning) warnings.push(chosen.warning);
   const { port, declared } = chosen;
+  const protocol = appProtocolOf(out, declared);
   const app = spec.containers.find((c) => c.name === chosen.container.name)!;
 
   // Take over the Service-facing port name; the app's port gets a fresh one.
@@ -227,6 +254,7 @@ export function inject(pod: V1Pod, policy: InjectedPolicy, settings: InjectionSe
     POLICY_MOUNT,
     '--upstream',
     `http://127.0.0.1:${port}`,
+    ...(protocol === 'h2c' ? ['--upstream-protocol', 'h2c'] : []),
     '--listen',
     `0.0.0.0:${TRAFFIC_PORT}`,
     '--admin',
