@@ -7,16 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../test/support/redis-server.ts';
-import {
-  cpuUs,
-  LOAD_CORE,
-  pinned,
-  ready,
-  rssMb,
-  startEnforcer,
-  startNode,
-  stop,
-} from './processes.ts';
+import { cpuUs, LOAD_CORE, pinned, ready, rssMb, startEnforcer, startNode, stop } from './processes.ts';
 import type { ResultRow } from './results.ts';
 
 export interface GrpcArm {
