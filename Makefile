@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all build test lint typecheck crds check-generated unit slow-tests controlplane-tests tools controlplane-up controlplane-down demo bench bench-smoke eval e2e clean
+.PHONY: all build test lint typecheck crds check-generated unit browser-tests slow-tests controlplane-tests tools controlplane-up controlplane-down demo bench bench-smoke eval e2e clean
 
 all: test
 
@@ -13,7 +13,7 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 ## test: the one test command — lint, types, generated files, and every test tier
-test: $(NODE_MODULES_STAMP) lint typecheck check-generated unit slow-tests controlplane-tests
+test: $(NODE_MODULES_STAMP) lint typecheck check-generated unit browser-tests slow-tests controlplane-tests
 
 ## lint: biome lint and format check
 lint: $(NODE_MODULES_STAMP)
@@ -32,6 +32,11 @@ check-generated: $(NODE_MODULES_STAMP)
 ## unit: tiers 1 and 2 — pure modules, and the enforcer as a real server with Redis and .mmdb data
 unit: $(NODE_MODULES_STAMP)
 	vitest run
+
+## browser-tests: tier 5 — the challenge page and the client helper in a real headless Chromium
+## (Debian's chromium; RISKGATE_CHROMIUM names another binary)
+browser-tests: $(NODE_MODULES_STAMP)
+	vitest run --config vitest.browser.config.ts
 
 ## slow-tests: whole-system runs — the detection evaluation and the demo (minutes)
 slow-tests: $(NODE_MODULES_STAMP)

@@ -4,7 +4,16 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProblemCode } from './actions/problem.ts';
-import { difficultyFor, POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
+import {
+  CLEARANCE_COOKIE,
+  cookieValue,
+  difficultyFor,
+  hasClearance,
+  issueClearance,
+  POW_COOKIE,
+  POW_HEADER,
+  type ProofOfWork,
+} from './actions/proof-of-work.ts';
 import { stepUpSatisfied } from './actions/step-up.ts';
 import { type ClientAddress, ForwardedHeaderError } from './context/client-ip.ts';
 import { type Identified, identify, unmetRequirement } from './context/identify.ts';
@@ -57,7 +66,9 @@ export interface Scored {
   /** After a met challenge: what the request earns. */
   effective: Decision;
   allowListed: boolean;
-  challengePassed: 'step-up' | 'proof-of-work' | undefined;
+  challengePassed: 'step-up' | 'proof-of-work' | 'clearance' | undefined;
+  /** A clearance cookie to give the browser that just solved the challenge page. */
+  clearance: string | undefined;
   /** How a challenge is put to this client. */
   challengeKind: 'step-up' | 'proof-of-work';
   powDifficulty: number;
@@ -348,6 +359,7 @@ function decideWith(
     effective: decision,
     allowListed,
     challengePassed: undefined,
+    clearance: undefined,
     challengeKind,
     powDifficulty: 0,
     shadowReasons: run.shadowReasons,
@@ -369,9 +381,20 @@ function decideWith(
     challenge.minDifficulty,
     challenge.maxDifficulty,
   );
-  const answer = input.headers[POW_HEADER];
+  // A browser that solved the page a while ago, from this address, at this difficulty or more.
+  const client = clientBinding(ctx);
+  const cookies = input.headers['cookie'];
+  const cleared = cookieValue(cookies, CLEARANCE_COOKIE);
+  if (cleared !== undefined && hasClearance(deps.pow, cleared, client, scored.powDifficulty, ctx.now)) {
+    scored.effective = 'allow';
+    scored.challengePassed = 'clearance';
+    return scored;
+  }
+  const header = input.headers[POW_HEADER];
+  const fromPage = typeof header !== 'string' ? cookieValue(cookies, POW_COOKIE) : undefined;
+  const answer = typeof header === 'string' ? header : fromPage;
   const proof =
-    typeof answer === 'string'
+    answer !== undefined
       ? deps.pow.verify(answer, powBinding(ctx), scored.powDifficulty, ctx.now)
       : undefined;
   if (proof === undefined) return scored;
@@ -381,6 +404,15 @@ function decideWith(
     if (fresh) {
       scored.effective = 'allow';
       scored.challengePassed = 'proof-of-work';
+      if (fromPage !== undefined) {
+        scored.clearance = issueClearance(
+          deps.pow,
+          client,
+          scored.powDifficulty,
+          challenge.clearanceMs,
+          ctx.now,
+        );
+      }
     }
     return scored;
   };
@@ -392,5 +424,10 @@ const POW_SOLUTIONS = 'pow';
 
 /** What a proof of work is bound to: the route it was asked on and the client that must solve it. */
 export function powBinding(ctx: RequestContext): string {
-  return `${ctx.route.name}\u0000${ctx.client.key === '' ? ctx.client.ip : ctx.client.key}`;
+  return `${ctx.route.name}\u0000${clientBinding(ctx)}`;
+}
+
+/** The client a clearance belongs to: its address, or its IPv6 prefix. */
+function clientBinding(ctx: RequestContext): string {
+  return ctx.client.key === '' ? ctx.client.ip : ctx.client.key;
 }

@@ -3,8 +3,10 @@
  * decision, forward to the app, and feed the outcome back into the state.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { challengePage, isNavigation, languageOf } from './actions/challenge-page.ts';
+import { isGrpc } from './actions/grpc-status.ts';
 import { sendProblem } from './actions/problem.ts';
-import { POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
+import { CLEARANCE_COOKIE, POW_COOKIE, POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
 import { stepUpChallengeHeader } from './actions/step-up.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { type BodyBudget, readBody } from './context/read-body.ts';
@@ -66,10 +68,34 @@ function act(
       return 'challenge';
     }
     const issued = deps.pow.issue(powBinding(ctx), scored.powDifficulty, challenge.ttlMs, ctx.now);
+    const wwwAuthenticate = `PoW realm="riskgate", algorithm="sha-256", difficulty="${issued.difficulty}", challenge="${issued.challenge}"`;
+    const headers = reply.request.raw.headers;
+    if (isNavigation(ctx.method, headers) && !isGrpc(headers['content-type'] as string | undefined)) {
+      // A person in a browser: the page solves it for them.
+      const page = challengePage({
+        challenge: issued.challenge,
+        difficulty: issued.difficulty,
+        ttlSeconds: Math.max(1, Math.floor(challenge.ttlMs / 1000)),
+        method: ctx.method,
+        lang: languageOf(headers['accept-language']),
+        requestId,
+      });
+      reply
+        .code(401)
+        .headers({
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': page.csp,
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+          'x-riskgate-request-id': requestId,
+          'www-authenticate': wwwAuthenticate,
+        })
+        .send(page.html);
+      return 'challenge';
+    }
     sendProblem(reply, 'RG_ERR_PROOF_OF_WORK_REQUIRED', requestId, {
-      headers: {
-        'www-authenticate': `PoW realm="riskgate", algorithm="sha-256", difficulty="${issued.difficulty}", challenge="${issued.challenge}"`,
-      },
+      headers: { 'www-authenticate': wwwAuthenticate },
       extra: {
         proofOfWork: {
           algorithm: 'sha-256',
@@ -182,6 +208,13 @@ export function createRequestHandler(deps: RequestPathDeps) {
     };
     if (policy.mode === 'monitor') headers['x-riskgate-shadow-decision'] = evaluation.effective;
     if (ctx.subject.id !== undefined) headers['x-riskgate-subject'] = headerSafe(ctx.subject.id);
+    if (evaluation.clearance !== undefined) {
+      // The browser solved the challenge page: it passes for a while, and the spent answer goes.
+      reply.header('set-cookie', [
+        `${CLEARANCE_COOKIE}=${evaluation.clearance}; Path=/; Max-Age=${Math.floor(policy.actions.challenge.clearanceMs / 1000)}; HttpOnly; SameSite=Lax`,
+        `${POW_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict`,
+      ]);
+    }
     const to = upgradeOf(raw) === undefined ? upstream : deps.tunnel;
     return to
       .forward(raw, reply, ctx.path + ctx.query, headers, ctx.requestId, policy.headerRules, evaluation.body)

@@ -60,6 +60,9 @@ export const actions = z
               .default(20)
               .describe('Leading zero bits at score 100.'),
             ttl: duration('2m').describe('How long a solved challenge is valid.'),
+            clearance: duration('30m').describe(
+              'How long a browser that solved the challenge page is not challenged again at the same or a lower difficulty: an HttpOnly cookie, signed and bound to its address (IPv6: its prefix). API clients solve each challenge instead.',
+            ),
           })
           .prefault({}),
       })

@@ -10,6 +10,11 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const POW_HEADER = 'x-riskgate-pow';
+/** The challenge page sets the answer here; the enforcer reads it like the header. */
+export const POW_COOKIE = 'rg_pow';
+/** What a browser that solved the page holds for a while instead of solving again. */
+export const CLEARANCE_COOKIE = 'rg_clearance';
+const CLEARANCE_VERSION = 'c1';
 const VERSION = 'v2';
 
 export interface Proof {
@@ -46,6 +51,18 @@ export class ProofOfWork {
     return createHmac('sha256', this.key).update(`${payload}|${binding}`).digest('base64url');
   }
 
+  /** `payload.mac`, the MAC bound to `binding`. */
+  sign(payload: string, binding: string): string {
+    return `${payload}.${this.mac(payload, binding)}`;
+  }
+
+  /** Whether `mac` is this key's MAC of `payload` for `binding`. */
+  checks(payload: string, binding: string, mac: string): boolean {
+    const expected = Buffer.from(this.mac(payload, binding));
+    const given = Buffer.from(mac);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
   /** `binding`: what the challenge is for — the route and the client (evaluate.ts powBinding). */
   issue(binding: string, difficulty: number, ttlMs: number, now = Date.now()): PowChallenge {
     const payload = `${VERSION}.${now + ttlMs}.${difficulty}.${randomBytes(12).toString('base64url')}`;
@@ -75,6 +92,46 @@ export class ProofOfWork {
     if (leadingZeroBits(createHash('sha256').update(answer).digest()) < difficulty) return undefined;
     return { nonce, expiresAt };
   }
+}
+
+/**
+ * A browser's clearance: after it solved a challenge page, signed proof that this client (its
+ * address or IPv6 prefix) paid `difficulty` bits, valid until `expiresAt`. It spares a person a
+ * page per navigation; a bot farm pays again from each new address and when the difficulty rises.
+ */
+export function issueClearance(
+  pow: ProofOfWork,
+  client: string,
+  difficulty: number,
+  ttlMs: number,
+  now = Date.now(),
+) {
+  return pow.sign(`${CLEARANCE_VERSION}.${now + ttlMs}.${difficulty}`, client);
+}
+
+/** Whether `value` is an unexpired clearance for this client of at least `minDifficulty`. */
+export function hasClearance(
+  pow: ProofOfWork,
+  value: string,
+  client: string,
+  minDifficulty: number,
+  now = Date.now(),
+) {
+  if (value.length > 200) return false;
+  const parts = value.split('.');
+  if (parts.length !== 4 || parts[0] !== CLEARANCE_VERSION) return false;
+  if (!pow.checks(`${parts[0]}.${parts[1]}.${parts[2]}`, client, parts[3]!)) return false;
+  return Number(parts[1]) >= now && Number(parts[2]) >= minDifficulty;
+}
+
+/** A cookie's value from a Cookie header (or HTTP/2's several), without parsing the rest. */
+export function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  const text = Array.isArray(header) ? header.join('; ') : header;
+  const at = text.indexOf(`${name}=`);
+  if (at === -1 || (at > 0 && text[at - 1] !== ' ' && text[at - 1] !== ';')) return undefined;
+  const end = text.indexOf(';', at);
+  return text.slice(at + name.length + 1, end === -1 ? undefined : end).trim();
 }
 
 /** What a client does: finds a solution. Used by tests, the demo and the docs' example. */

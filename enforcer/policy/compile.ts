@@ -212,6 +212,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
         minDifficulty: a.challenge.proofOfWork.minDifficulty,
         maxDifficulty: Math.max(a.challenge.proofOfWork.minDifficulty, a.challenge.proofOfWork.maxDifficulty),
         ttlMs: parseDuration(a.challenge.proofOfWork.ttl),
+        clearanceMs: parseDuration(a.challenge.proofOfWork.clearance),
       },
       restrict: {
         allowedMethods: new Set(a.restrict.allowedMethods),

@@ -25,6 +25,7 @@ export interface CompiledActions {
     minDifficulty: number;
     maxDifficulty: number;
     ttlMs: number;
+    clearanceMs: number;
   };
   restrict: { allowedMethods: ReadonlySet<string>; limit: number; windowMs: number };
   deny: { status: 403 | 404 | 429; retryAfterSeconds: number | undefined };
