@@ -2,7 +2,8 @@
  * Threat feeds in a cluster: the operator fetches each URL feed once and stores its text in
  * Redis; every enforcer of the policy reads it from there instead of fetching it itself. This is
  * what the two agree on — which feeds a policy has, how a feed is fetched and bounded, how its
- * text reads (one entry a line, in three formats), and how it is stored.
+ * text reads (one entry a line, in three formats, or the JSON range files search engines
+ * publish), and how it is stored.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -11,7 +12,7 @@ import { parseDuration } from '../api/duration.ts';
 import type { RiskPolicySpec } from '../api/riskpolicy.ts';
 import { sharedFeedKey } from './redis-keys.ts';
 
-export type FeedFormat = 'plain' | 'netset' | 'spamhaus-drop';
+export type FeedFormat = 'plain' | 'netset' | 'spamhaus-drop' | 'prefixes-json';
 
 export const FEED_MAX_BYTES = 64 * 1024 * 1024;
 export const FEED_FETCH_TIMEOUT_MS = 30_000;
@@ -44,7 +45,22 @@ export function sharedFeedsOf(spec: RiskPolicySpec): SharedFeedRef[] {
       refreshMs: parseDuration(f.refreshInterval),
     });
   }
+  for (const c of spec.signals.automation?.crawlers ?? []) {
+    if (c.url === undefined) continue;
+    out.push({
+      signal: 'automation',
+      name: crawlerFeedName(c.name),
+      url: c.url,
+      format: c.format,
+      refreshMs: parseDuration(c.refreshInterval),
+    });
+  }
   return out;
+}
+
+/** A crawler's ranges, shared under a name no threat feed can take. */
+export function crawlerFeedName(crawler: string): string {
+  return `crawler:${crawler}`;
 }
 
 /** The body of an HTTP answer, as undici gives it. */
@@ -81,6 +97,7 @@ export async function readFeedAnswer(status: number, body: FeedBody): Promise<st
  * `; SBL` tails removed — and returns how many lines held an entry.
  */
 export function forEachFeedEntry(text: string, format: FeedFormat, entry: (line: string) => void): number {
+  if (format === 'prefixes-json') return forEachPrefix(text, entry);
   let lines = 0;
   let start = 0;
   const commentMark = format === 'spamhaus-drop' ? ';' : '#';
@@ -99,6 +116,27 @@ export function forEachFeedEntry(text: string, format: FeedFormat, entry: (line:
     if (line === '') continue;
     lines++;
     entry(line);
+  }
+  return lines;
+}
+
+/** Google's and Bing's range files: `{"prefixes": [{"ipv4Prefix": "…"}, {"ipv6Prefix": "…"}]}`. */
+function forEachPrefix(text: string, entry: (line: string) => void): number {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new FeedFormatError('not JSON');
+  }
+  const prefixes = (doc as { prefixes?: unknown } | null)?.prefixes;
+  if (!Array.isArray(prefixes)) throw new FeedFormatError('no "prefixes" list');
+  let lines = 0;
+  for (const p of prefixes) {
+    const value =
+      (p as { ipv4Prefix?: unknown; ipv6Prefix?: unknown } | null)?.ipv4Prefix ??
+      (p as { ipv6Prefix?: unknown } | null)?.ipv6Prefix;
+    lines++;
+    entry(typeof value === 'string' ? value.trim() : '');
   }
   return lines;
 }

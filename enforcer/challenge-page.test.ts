@@ -185,6 +185,22 @@ describe('the answer and the clearance', () => {
     expect(passed.setCookies).toEqual([]);
   });
 
+  it('each doubling of the challenges a client was given adds a bit to its next one', async () => {
+    const from = { accept: 'application/json', 'x-forwarded-for': '203.0.113.60' };
+    const difficulties: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const body = (await (await get('/api', from)).json()) as { proofOfWork: { difficulty: number } };
+      difficulties.push(body.proofOfWork.difficulty);
+    }
+    const base = difficulties[0]!;
+    expect(difficulties).toEqual([0, 1, 1, 2, 2, 2, 2, 3].map((extra) => base + extra));
+    // Another client starts from the base.
+    const other = (await (await get('/api', { ...from, 'x-forwarded-for': '203.0.113.61' })).json()) as {
+      proofOfWork: { difficulty: number };
+    };
+    expect(other.proofOfWork.difficulty).toBe(base);
+  });
+
   it('a clearance earned at a lower difficulty does not cover a harder challenge', () => {
     const pow = new ProofOfWork();
     const value = issueClearance(pow, '203.0.113.50', 10, 60_000);

@@ -41,6 +41,8 @@ export interface RequestInput {
   url: string;
   socketAddress: string | undefined;
   headers: IncomingHttpHeaders;
+  /** `1.0`, `1.1` or `2.0`; 1.1 when not given. */
+  httpVersion?: string;
   /** Reads the body, as `client` (its share of the bodies being read); only on login routes. */
   readBody: (client: string) => Promise<Buffer>;
   now: number;
@@ -172,6 +174,8 @@ export function evaluate(
     riskSubject: undefined,
     device: NO_DEVICE,
     userAgent: typeof userAgent === 'string' ? userAgent : '',
+    headers: input.headers,
+    httpVersion: input.httpVersion ?? '1.1',
     login: undefined,
     now: input.now,
   };
@@ -382,7 +386,7 @@ function decideWith(
     challenge.maxDifficulty,
   );
   // A browser that solved the page a while ago, from this address, at this difficulty or more.
-  const client = clientBinding(ctx);
+  const client = powClient(ctx);
   const cookies = input.headers['cookie'];
   const cleared = cookieValue(cookies, CLEARANCE_COOKIE);
   if (cleared !== undefined && hasClearance(deps.pow, cleared, client, scored.powDifficulty, ctx.now)) {
@@ -424,10 +428,10 @@ const POW_SOLUTIONS = 'pow';
 
 /** What a proof of work is bound to: the route it was asked on and the client that must solve it. */
 export function powBinding(ctx: RequestContext): string {
-  return `${ctx.route.name}\u0000${clientBinding(ctx)}`;
+  return `${ctx.route.name}\u0000${powClient(ctx)}`;
 }
 
-/** The client a clearance belongs to: its address, or its IPv6 prefix. */
-function clientBinding(ctx: RequestContext): string {
+/** The client a challenge or clearance belongs to: its address, or its IPv6 prefix. */
+export function powClient(ctx: RequestContext): string {
   return ctx.client.key === '' ? ctx.client.ip : ctx.client.key;
 }

@@ -6,12 +6,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { challengePage, isNavigation, languageOf } from './actions/challenge-page.ts';
 import { isGrpc } from './actions/grpc-status.ts';
 import { sendProblem } from './actions/problem.ts';
-import { CLEARANCE_COOKIE, POW_COOKIE, POW_HEADER, type ProofOfWork } from './actions/proof-of-work.ts';
+import {
+  CLEARANCE_COOKIE,
+  ESCALATION_WINDOW_MS,
+  escalatedDifficulty,
+  POW_COOKIE,
+  POW_HEADER,
+  type ProofOfWork,
+} from './actions/proof-of-work.ts';
 import { stepUpChallengeHeader } from './actions/step-up.ts';
 import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { type BodyBudget, readBody } from './context/read-body.ts';
 import type { Decision } from './decision/decide.ts';
-import { type Evaluation, evaluate, powBinding, type Scored } from './evaluate.ts';
+import { type Evaluation, evaluate, powBinding, powClient, type Scored } from './evaluate.ts';
 import type { DecisionLog, DecisionRecord } from './observability/decision-log.ts';
 import type { EnforcerMetrics } from './observability/metrics.ts';
 import { recordOutcome } from './outcome/record-outcome.ts';
@@ -38,6 +45,58 @@ export interface RequestPathDeps {
 
 const POW_INSTRUCTIONS =
   'Find a string s such that SHA-256("<challenge>:<s>") has <difficulty> leading zero bits, then repeat the request with header x-riskgate-pow: <challenge>:<s>.';
+
+/** A proof-of-work challenge: the page for a browser's navigation, the problem document otherwise. */
+function sendProofOfWork(
+  policy: CompiledPolicy,
+  scored: Scored,
+  difficulty: number,
+  reply: FastifyReply,
+  deps: RequestPathDeps,
+): void {
+  const { ctx } = scored;
+  const requestId = ctx.requestId;
+  const challenge = policy.actions.challenge;
+  const issued = deps.pow.issue(powBinding(ctx), difficulty, challenge.ttlMs, ctx.now);
+  const wwwAuthenticate = `PoW realm="riskgate", algorithm="sha-256", difficulty="${issued.difficulty}", challenge="${issued.challenge}"`;
+  const headers = reply.request.raw.headers;
+  if (isNavigation(ctx.method, headers) && !isGrpc(headers['content-type'] as string | undefined)) {
+    // A person in a browser: the page solves it for them.
+    const page = challengePage({
+      challenge: issued.challenge,
+      difficulty: issued.difficulty,
+      ttlSeconds: Math.max(1, Math.floor(challenge.ttlMs / 1000)),
+      method: ctx.method,
+      lang: languageOf(headers['accept-language']),
+      requestId,
+    });
+    reply
+      .code(401)
+      .headers({
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': page.csp,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'x-riskgate-request-id': requestId,
+        'www-authenticate': wwwAuthenticate,
+      })
+      .send(page.html);
+    return;
+  }
+  sendProblem(reply, 'RG_ERR_PROOF_OF_WORK_REQUIRED', requestId, {
+    headers: { 'www-authenticate': wwwAuthenticate },
+    extra: {
+      proofOfWork: {
+        algorithm: 'sha-256',
+        challenge: issued.challenge,
+        difficulty: issued.difficulty,
+        answerHeader: POW_HEADER,
+        instructions: POW_INSTRUCTIONS,
+      },
+    },
+  });
+}
 
 /** Answers a request the decision stops; undefined lets it through. A promise only when a shared rate limit is asked. */
 function act(
@@ -67,46 +126,20 @@ function act(
       });
       return 'challenge';
     }
-    const issued = deps.pow.issue(powBinding(ctx), scored.powDifficulty, challenge.ttlMs, ctx.now);
-    const wwwAuthenticate = `PoW realm="riskgate", algorithm="sha-256", difficulty="${issued.difficulty}", challenge="${issued.challenge}"`;
-    const headers = reply.request.raw.headers;
-    if (isNavigation(ctx.method, headers) && !isGrpc(headers['content-type'] as string | undefined)) {
-      // A person in a browser: the page solves it for them.
-      const page = challengePage({
-        challenge: issued.challenge,
-        difficulty: issued.difficulty,
-        ttlSeconds: Math.max(1, Math.floor(challenge.ttlMs / 1000)),
-        method: ctx.method,
-        lang: languageOf(headers['accept-language']),
-        requestId,
-      });
-      reply
-        .code(401)
-        .headers({
-          'content-type': 'text/html; charset=utf-8',
-          'content-security-policy': page.csp,
-          'cache-control': 'no-store',
-          'x-content-type-options': 'nosniff',
-          'referrer-policy': 'no-referrer',
-          'x-riskgate-request-id': requestId,
-          'www-authenticate': wwwAuthenticate,
-        })
-        .send(page.html);
+    // The cost follows the client's persistence: each doubling of the challenges it was given in
+    // the last ten minutes adds a bit. A person passes once (and keeps a clearance); a script that
+    // keeps coming back pays more each time.
+    const issuedBefore = deps.state.rateLimitHit(
+      `pow-issued:${policy.name}:${powClient(ctx)}`,
+      ESCALATION_WINDOW_MS,
+      ctx.now,
+    );
+    const send = (count: number) => {
+      const difficulty = escalatedDifficulty(scored.powDifficulty, count, challenge.maxDifficulty);
+      sendProofOfWork(policy, scored, difficulty, reply, deps);
       return 'challenge';
-    }
-    sendProblem(reply, 'RG_ERR_PROOF_OF_WORK_REQUIRED', requestId, {
-      headers: { 'www-authenticate': wwwAuthenticate },
-      extra: {
-        proofOfWork: {
-          algorithm: 'sha-256',
-          challenge: issued.challenge,
-          difficulty: issued.difficulty,
-          answerHeader: POW_HEADER,
-          instructions: POW_INSTRUCTIONS,
-        },
-      },
-    });
-    return 'challenge';
+    };
+    return issuedBefore instanceof Promise ? issuedBefore.then(send, () => send(1)) : send(issuedBefore);
   }
   if (enforced === 'restrict') {
     const r = policy.actions.restrict;
@@ -323,6 +356,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
         url: raw.url ?? '/',
         socketAddress: raw.socket.remoteAddress,
         headers: raw.headers,
+        httpVersion: raw.httpVersion,
         readBody: (client) => readBody(raw, { budget: deps.bodies, client }),
         now: deps.clock(),
       },

@@ -53,6 +53,50 @@ const feed = withRules(
   ],
 );
 
+const crawler = withRules(
+  z
+    .strictObject({
+      name: name.describe('The crawler, used in reasons and metrics (e.g. googlebot).'),
+      userAgent: z
+        .string()
+        .min(3)
+        .max(64)
+        .describe('A token its user agent carries, matched case-insensitively (e.g. Googlebot, bingbot).'),
+      url: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .optional()
+        .describe(
+          'The ranges it publishes, e.g. https://developers.google.com/static/search/apis/ipranges/googlebot.json or https://www.bing.com/toolbox/bingbot.json.',
+        ),
+      file: z.string().max(1024).optional().describe('A local copy, relative to the policy file.'),
+      format: z
+        .enum(['prefixes-json', 'plain'])
+        .default('prefixes-json')
+        .describe(
+          'prefixes-json: `{"prefixes": [{"ipv4Prefix": …}, {"ipv6Prefix": …}]}` (Google, Bing); plain: one CIDR a line.',
+        ),
+      refreshInterval: duration('24h'),
+      credit: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .default(20)
+        .describe(
+          'Points taken off a request from a verified crawler: by default what the hosting-network penalty adds.',
+        ),
+    })
+    .describe('A search-engine crawler and the address ranges it publishes.'),
+  [
+    {
+      cel: 'has(self.url) != has(self.file)',
+      message: 'exactly one of url or file must be set',
+      check: (v) => (v.url === undefined) !== (v.file === undefined),
+    },
+  ],
+);
+
 export const signals = z
   .strictObject({
     ipReputation: z
@@ -260,6 +304,15 @@ export const signals = z
       .optional()
       .describe(
         "How familiar a login attempt's context (network prefix, ASN, country, browser family, device) is for the account, from its recent successful logins: the owner passes, a stranger pays.",
+      ),
+    automation: z
+      .strictObject({
+        weight: weight(30),
+        crawlers: keyedList(crawler, 16).default([]),
+      })
+      .optional()
+      .describe(
+        'Clients that are plainly automated: a browser user agent without the headers that browser always sends, an HTTP library on a request from no known subject, no user agent, HTTP/1.0, a crawler user agent from outside the ranges that crawler publishes. A guess about the client, not proof: it challenges at most (the challenge page a browser passes unnoticed), never restricts or denies on its own. Verified crawlers get `credit` points off.',
       ),
   })
   .describe('Risk signals. A signal that is not listed is off.');

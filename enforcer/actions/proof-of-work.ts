@@ -143,6 +143,19 @@ export function solve(challenge: string, difficulty: number, maxTries = 1 << 26)
   return undefined;
 }
 
+/** How far back the challenges a client was given count towards its next one. */
+export const ESCALATION_WINDOW_MS = 10 * 60_000;
+
+/**
+ * The difficulty of a client's next challenge: its score's, plus a bit for each doubling of the
+ * challenges it was given in the window (the first costs nothing extra), up to 8 bits over the
+ * policy's maximum and never past 28 (minutes of a phone's time).
+ */
+export function escalatedDifficulty(base: number, issued: number, max: number): number {
+  const extra = issued > 1 ? Math.floor(Math.log2(issued)) : 0;
+  return Math.min(base + extra, Math.max(base, Math.min(28, max + 8)));
+}
+
 /** Difficulty grows with the score from min (at the challenge threshold) to max (at 100). */
 export function difficultyFor(score: number, threshold: number, min: number, max: number): number {
   if (score <= threshold || threshold >= 100) return min;

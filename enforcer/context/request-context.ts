@@ -2,6 +2,7 @@
  * What the enforcer knows about one request once the context stage has run: the input of every
  * signal, the decision and the decision log.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { JWTPayload } from 'jose';
 import type { DeviceContext } from '../credentials/device.ts';
 import type { ClientLocation } from '../geo/geo-lookup.ts';
@@ -50,6 +51,10 @@ export interface RequestContext {
   riskSubject: string | undefined;
   device: DeviceContext;
   userAgent: string;
+  /** The request's headers as they arrived (read-only; signals look, never change). */
+  headers: IncomingHttpHeaders;
+  /** `1.0`, `1.1` or `2.0`. */
+  httpVersion: string;
   login: LoginAttempt | undefined;
   /** Epoch ms at arrival. */
   now: number;

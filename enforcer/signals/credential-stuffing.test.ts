@@ -67,6 +67,8 @@ function attempt(a: Attempt, now: number): RequestContext {
     client: resolver.resolve(a.ip, undefined),
     location: { ...UNKNOWN_LOCATION, asn: a.asn ?? 64500, country: a.country ?? 'DE' },
     userAgent: a.agent ?? FIREFOX,
+    headers: {},
+    httpVersion: '1.1',
     riskSubject: account,
     login: { account, accountId: accountId(account), credential: `${account}:${a.password ?? 'wrong'}` },
     now,

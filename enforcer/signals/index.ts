@@ -3,6 +3,7 @@
  * outcome stage iterate this list; adding a signal is a module, its schema fragment, its tests,
  * and a line here (CONTRIBUTING.md has the recipe).
  */
+import { automation } from './automation.ts';
 import { behaviour } from './behaviour/behaviour.ts';
 import { credentialStuffing } from './credential-stuffing.ts';
 import { device } from './device.ts';
@@ -20,4 +21,5 @@ export const SIGNALS: readonly SignalDefinition[] = [
   behaviour,
   credentialStuffing,
   loginFamiliarity,
+  automation,
 ] as readonly SignalDefinition[];

@@ -19,6 +19,8 @@ export function testContext(over: Partial<RequestContext> = {}): RequestContext 
     riskSubject: undefined,
     device: NO_DEVICE,
     userAgent: '',
+    headers: {},
+    httpVersion: '1.1',
     login: undefined,
     now: 0,
     ...over,

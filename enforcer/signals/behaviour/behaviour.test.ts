@@ -26,6 +26,8 @@ function ctx(over: {
     } as RequestContext['route'],
     ...tokenSubject(over.subject ?? 'alice'),
     userAgent: over.ua ?? FIREFOX,
+    headers: {},
+    httpVersion: '1.1',
     now: over.now ?? T0,
   });
 }
