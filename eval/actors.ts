@@ -17,6 +17,7 @@ export type TrafficClass =
   | 'legitimate: login during a wave'
   | 'legitimate: owners under a lockout attack'
   | 'legitimate: neighbours of a noisy address'
+  | 'legitimate: browsing through a VPN exit'
   | 'credential stuffing (distributed)'
   | 'low-and-slow spray'
   | 'lockout attack on members'
@@ -35,6 +36,8 @@ export interface Sent {
   code: string | undefined;
   /** For login attempts: the client address, for the per-IP baseline. */
   loginIp?: string;
+  /** The difficulty of the proof of work asked, when one was. */
+  pow?: number | undefined;
   at: number;
 }
 
@@ -59,6 +62,8 @@ export interface World {
   random: () => number;
   send: (r: Request) => Promise<Response>;
   record: (s: Sent) => void;
+  /** A person's client solved a proof of work: how long it took, and at what difficulty. */
+  solved: (ms: number, difficulty: number) => void;
   /** The identity provider: a token for a user, optionally after MFA. */
   token: (user: string, mfa: boolean) => Promise<string>;
   passwords: Map<string, string>;
@@ -69,6 +74,20 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const COMMON = dictionary['passwords-common'] as string[];
+
+/** The difficulty of the proof of work a response asked for, if it asked for one. */
+export function powOf(res: Response): number | undefined {
+  if (res.code !== 'RG_ERR_PROOF_OF_WORK_REQUIRED') return undefined;
+  return (res.json?.['proofOfWork'] as { difficulty?: number } | undefined)?.difficulty;
+}
+
+/** What a person's browser does with a challenge: solves it, timed. */
+function solveAsPerson(w: World, pow: { challenge: string; difficulty: number }): string {
+  const started = performance.now();
+  const answer = solve(pow.challenge, pow.difficulty)!;
+  w.solved(performance.now() - started, pow.difficulty);
+  return answer;
+}
 
 export function classify(status: number, code: string | undefined): Outcome {
   if (code === 'RG_ERR_DENIED') return 'denied';
@@ -136,13 +155,13 @@ export async function memberLogin(w: World, p: Person, cls: TrafficClass): Promi
     body: { username: p.name, password: w.passwords.get(p.name) },
   };
   let res = await w.send({ ...r, ip: p.home.ip, headers });
-  w.record({ cls, outcome: res.outcome, code: res.code, at: w.sim.now });
+  w.record({ cls, outcome: res.outcome, code: res.code, pow: powOf(res), at: w.sim.now });
   if (res.code === 'RG_ERR_PROOF_OF_WORK_REQUIRED' && res.json) {
     const pow = res.json['proofOfWork'] as { challenge: string; difficulty: number };
     res = await w.send({
       ...r,
       ip: p.home.ip,
-      headers: { ...headers, 'x-riskgate-pow': solve(pow.challenge, pow.difficulty)! },
+      headers: { ...headers, 'x-riskgate-pow': solveAsPerson(w, pow) },
     });
   }
   return res;
@@ -161,7 +180,7 @@ export function person(w: World, p: Person, start: number, days: number) {
     });
     const act = async (r: Omit<Request, 'ip'>): Promise<Response> => {
       let res = await w.send({ ...r, ip: place.ip, headers: { ...headers(), ...(r.headers ?? {}) } });
-      w.record({ cls: p.cls, outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({ cls: p.cls, outcome: res.outcome, code: res.code, pow: powOf(res), at: sim.now });
       if (process.env['EVAL_LOG'] && res.outcome !== 'allowed') {
         console.error(
           `legit ${res.outcome}: ${p.name} ${r.method} ${r.path} from ${place.ip} (${place.country}) home ${p.home.ip} traveller=${p.traveller}`,
@@ -170,7 +189,7 @@ export function person(w: World, p: Person, start: number, days: number) {
       // People meet challenges: the browser runs the proof of work, the person does MFA.
       if (res.code === 'RG_ERR_PROOF_OF_WORK_REQUIRED' && res.json) {
         const pow = res.json['proofOfWork'] as { challenge: string; difficulty: number };
-        const answer = solve(pow.challenge, pow.difficulty);
+        const answer = solveAsPerson(w, pow);
         res = await w.send({
           ...r,
           ip: place.ip,
@@ -272,6 +291,7 @@ export function distributedStuffing(w: World, at: number, attempts: number, vict
         cls: 'credential stuffing (distributed)',
         outcome: res.outcome,
         code: res.code,
+        pow: powOf(res),
         loginIp: bot.ip,
         at: sim.now,
       });
@@ -298,7 +318,7 @@ export function takeover(w: World, victim: Person, at: number) {
       headers,
       body: { username: victim.name, password: w.passwords.get(victim.name) },
     });
-    w.record({ cls, outcome: login.outcome, code: login.code, at: sim.now });
+    w.record({ cls, outcome: login.outcome, code: login.code, pow: powOf(login), at: sim.now });
     if (login.status !== 200) return;
     const token = await w.token(victim.name, false);
     for (let i = 0; i < 10; i++) {
@@ -311,7 +331,7 @@ export function takeover(w: World, victim: Person, at: number) {
         headers: { ...headers, authorization: `Bearer ${token}` },
         body: i === 9 ? { to: 'attacker', amount: 5000 } : undefined,
       });
-      w.record({ cls, outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({ cls, outcome: res.outcome, code: res.code, pow: powOf(res), at: sim.now });
     }
   };
 }
@@ -335,7 +355,13 @@ export function stolenToken(w: World, victim: Person, at: number) {
     for (let i = 0; i < 10; i++) {
       await sim.sleep(2_000);
       const res = await w.send({ method: 'GET', path: `/orders/${i * 37}`, ip: near.ip, headers });
-      w.record({ cls: 'stolen token, new device', outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({
+        cls: 'stolen token, new device',
+        outcome: res.outcome,
+        code: res.code,
+        pow: powOf(res),
+        at: sim.now,
+      });
     }
   };
 }
@@ -350,7 +376,13 @@ export function scraper(w: World, name: string, at: number) {
     for (let i = 0; i < 300; i++) {
       await sim.sleep(400);
       const res = await w.send({ method: 'GET', path: `/orders/${1000 + i}`, ip: place.ip, headers });
-      w.record({ cls: 'scraping / enumeration', outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({
+        cls: 'scraping / enumeration',
+        outcome: res.outcome,
+        code: res.code,
+        pow: powOf(res),
+        at: sim.now,
+      });
     }
   };
 }
@@ -375,6 +407,7 @@ export function spray(w: World, at: number, attempts: number, everyMs: number) {
         cls: 'low-and-slow spray',
         outcome: res.outcome,
         code: res.code,
+        pow: powOf(res),
         loginIp: bot.ip,
         at: sim.now,
       });
@@ -399,7 +432,13 @@ export function lockoutAttack(w: World, at: number, victims: Person[], perVictim
         headers: { 'user-agent': new UserAgent().toString() },
         body: { username: victim.name, password: COMMON[Math.floor(w.random() * 2000)] },
       });
-      w.record({ cls: 'lockout attack on members', outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({
+        cls: 'lockout attack on members',
+        outcome: res.outcome,
+        code: res.code,
+        pow: powOf(res),
+        at: sim.now,
+      });
     }
   };
 }
@@ -438,7 +477,7 @@ export function noisyAddress(w: World, at: number, place: Place, neighbours: Per
         headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/140.0' },
         body: { username: `${Math.floor(w.random() * 1e9).toString(36)}@example.com`, password: 'password1' },
       });
-      w.record({ cls: 'noisy address', outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({ cls: 'noisy address', outcome: res.outcome, code: res.code, pow: powOf(res), at: sim.now });
     }
     for (const n of neighbours) {
       await sim.sleep(20_000);
@@ -464,7 +503,13 @@ export function rotatingInOne64(w: World, at: number, attempts: number) {
           password: COMMON[i % 2000],
         },
       });
-      w.record({ cls: 'rotating inside one IPv6 /64', outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({
+        cls: 'rotating inside one IPv6 /64',
+        outcome: res.outcome,
+        code: res.code,
+        pow: powOf(res),
+        at: sim.now,
+      });
     }
   };
 }
@@ -482,7 +527,36 @@ export function knownBad(w: World, at: number, requests: number) {
         headers: { 'user-agent': 'Mozilla/5.0' },
         body: login ? { username: 'admin@example.com', password: 'admin' } : undefined,
       });
-      w.record({ cls: 'known-bad IPs', outcome: res.outcome, code: res.code, at: sim.now });
+      w.record({ cls: 'known-bad IPs', outcome: res.outcome, code: res.code, pow: powOf(res), at: sim.now });
+    }
+  };
+}
+
+/**
+ * Members browsing the catalogue through a commercial VPN whose exits a proxy feed lists: a
+ * doubt, not a verdict. Their browsers meet the challenge and go on (five pages each).
+ */
+export function throughVpn(w: World, at: number, people: readonly Person[], exits: readonly string[]) {
+  return async (sim: Simulation) => {
+    for (const [i, p] of people.entries()) {
+      await sim.sleepUntil(at + i * 7 * MINUTE);
+      const ip = exits[i % exits.length]!;
+      for (let page = 0; page < 5; page++) {
+        const r = {
+          method: 'GET' as const,
+          path: `/products/${i * 10 + page}`,
+          ip,
+          headers: { 'user-agent': p.agent },
+        };
+        let res = await w.send(r);
+        w.record({ cls: p.cls, outcome: res.outcome, code: res.code, pow: powOf(res), at: sim.now });
+        if (res.code === 'RG_ERR_PROOF_OF_WORK_REQUIRED' && res.json) {
+          const pow = res.json['proofOfWork'] as { challenge: string; difficulty: number };
+          res = await w.send({ ...r, headers: { ...r.headers, 'x-riskgate-pow': solveAsPerson(w, pow) } });
+          if (res.outcome !== 'allowed') throw new Error(`a solved challenge was not accepted: ${res.code}`);
+        }
+        await sim.sleep(20_000);
+      }
     }
   };
 }

@@ -26,7 +26,16 @@ describe('npm run eval', () => {
     expect(summary.takeoverCaught).toBeGreaterThanOrEqual(0.99);
     expect(summary.rotationCaught).toBeGreaterThanOrEqual(0.9);
     expect(summary.baselineLeakRatio).toBeGreaterThanOrEqual(10);
+    // Every challenge a person met, their client completed; the attackers met challenges too.
+    expect(summary.peopleChallengesSolved).toBe(summary.peopleChallenges);
+    expect(summary.attackChallenges).toBeGreaterThan(0);
+    expect(summary.attackWorkHashes).toBeGreaterThan(0);
     const doc = readFileSync(out, 'utf8');
+    // The tuned policy challenges members behind a VPN exit on its proxy feed: friction, completed.
+    const tuned = JSON.parse(doc.match(/^\{"stuffingCaught".*$/gm)![1]!);
+    expect(tuned.peopleChallenges).toBeGreaterThan(0);
+    expect(tuned.peopleChallengesSolved).toBe(tuned.peopleChallenges);
+    expect(tuned.legitDenied).toBe(0);
     expect(doc).toContain('`examples/quickstart.yaml`');
     expect(doc).toContain('| legitimate: owners under a lockout attack |');
   }, 300_000);

@@ -14,6 +14,20 @@ export interface Summary {
   ownerDeniedDuringLockoutAttack: number;
   neighboursDenied: number;
   baselineLeakRatio: number;
+  /** Proof-of-work challenges put to people, and how many their clients solved (friction, not denial). */
+  peopleChallenges: number;
+  peopleChallengesSolved: number;
+  /** Median time a person's client spent solving, in this process (node:crypto), ms. */
+  peopleSolveMedianMs: number;
+  /** Challenges put to attackers, who solve none, and the SHA-256 hashes they would have cost. */
+  attackChallenges: number;
+  attackWorkHashes: number;
+}
+
+/** A proof of work a person's client solved. */
+export interface Solve {
+  ms: number;
+  difficulty: number;
 }
 
 /**
@@ -42,6 +56,12 @@ export function baselineLeak(
 }
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const median = (xs: readonly number[]) => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 export interface ClassRow {
   cls: TrafficClass;
@@ -73,12 +93,13 @@ const caughtShare = (r: ClassRow | undefined) =>
   r && r.total > 0 ? (r.total - r.counts.allowed) / r.total : 0;
 const share = (r: ClassRow | undefined, o: Outcome) => (r && r.total > 0 ? r.counts[o] / r.total : 0);
 
-export function summarise(sent: readonly Sent[]): Summary {
+export function summarise(sent: readonly Sent[], solves: readonly Solve[]): Summary {
   const rows = classRows(sent);
   const row = (cls: TrafficClass) => rows.find((r) => r.cls === cls);
   const legit = sent.filter((s) => isLegitimate(s.cls));
   const stuffing = sent.filter((s) => s.cls === 'credential stuffing (distributed)');
   const ourLeak = stuffing.filter((s) => s.outcome === 'allowed').length;
+  const attacks = sent.filter((s) => !isLegitimate(s.cls) && s.pow !== undefined);
   return {
     stuffingCaught: round(caughtShare(row('credential stuffing (distributed)'))),
     sprayCaught: round(caughtShare(row('low-and-slow spray'))),
@@ -96,6 +117,11 @@ export function summarise(sent: readonly Sent[]): Summary {
     ),
     neighboursDenied: round(share(row('legitimate: neighbours of a noisy address'), 'denied'), 5),
     baselineLeakRatio: round(baselineLeak(stuffing) / Math.max(1, ourLeak), 1),
+    peopleChallenges: legit.filter((s) => s.pow !== undefined).length,
+    peopleChallengesSolved: solves.length,
+    peopleSolveMedianMs: round(median(solves.map((x) => x.ms)), 1),
+    attackChallenges: attacks.length,
+    attackWorkHashes: attacks.reduce((total, s) => total + 2 ** s.pow!, 0),
   };
 }
 
@@ -113,15 +139,16 @@ export interface EvaluatedPolicy {
   label: string;
   file: string;
   sent: readonly Sent[];
+  solves: readonly Solve[];
   seconds: number;
 }
 
 export function report(runs: readonly EvaluatedPolicy[], world: { people: number; days: number }) {
   const shipped = runs[0]!;
-  const summary = summarise(shipped.sent);
+  const summary = summarise(shipped.sent, shipped.solves);
   const stuffing = shipped.sent.filter((s) => s.cls === 'credential stuffing (distributed)');
   const sections = runs.map((r) => {
-    const s = summarise(r.sent);
+    const s = summarise(r.sent, r.solves);
     return `## ${r.label}: \`${r.file}\`
 
 ${table(r.sent)}
@@ -175,6 +202,15 @@ when asked to step up. Bots do neither. Each row counts the first answer to each
 | stuffing attempts a per-IP threshold (fail2ban: 5 failures / 10 min) lets through | ${baselineLeak(stuffing)} of ${stuffing.length} |
 | stuffing attempts Riskgate lets through | ${stuffing.filter((s) => s.outcome === 'allowed').length} of ${stuffing.length} |
 | baseline leak ÷ Riskgate leak | ${summary.baselineLeakRatio} |
+| proof-of-work challenges put to people, solved by their clients | ${summary.peopleChallengesSolved} of ${summary.peopleChallenges} |
+| median time a person's client spent on one (this process, node:crypto) | ${summary.peopleSolveMedianMs} ms |
+| proof-of-work challenges put to attackers (who solve none) | ${summary.attackChallenges} |
+| work those would have cost the attackers | ${summary.attackWorkHashes.toExponential(2)} SHA-256 hashes |
+
+A challenge is friction for a person, not a wall: their client solves it (in a browser, the
+challenge page does it unnoticed, docs/challenges.md) and the request goes through; each
+challenged request is counted once above, as "challenged", and then completed. Bots solve none,
+so every challenge stops them; had they solved, the work above is what it would have cost.
 
 A per-IP threshold never trips on a botnet that spends one or two attempts per address;
 Riskgate sees the wave against the route's own baseline. What others can raise — failures on an

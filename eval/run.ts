@@ -29,10 +29,11 @@ import {
   scraper,
   spray,
   stolenToken,
+  throughVpn,
   type World,
 } from './actors.ts';
 import { startEvalApp } from './eval-app.ts';
-import { type EvaluatedPolicy, report } from './report.ts';
+import { type EvaluatedPolicy, report, type Solve } from './report.ts';
 import { rng, Simulation } from './simulation.ts';
 import { sameNetwork, samplePlace } from './world.ts';
 
@@ -46,6 +47,8 @@ const MINUTE = 60_000;
 
 /** The threat feed's addresses (examples/feeds/blocklist.txt): what the known-bad clients use. */
 const KNOWN_BAD = Array.from({ length: 40 }, (_, i) => `203.0.113.${10 + i}`);
+/** VPN exits on a proxy feed of the tuned policy (the shipped one has no such feed). */
+const VPN_EXITS = Array.from({ length: 10 }, (_, i) => `198.51.100.${100 + i}`);
 
 async function play(policyFile: string, label: string): Promise<EvaluatedPolicy> {
   // The same seed every time: both policies meet the same world.
@@ -57,6 +60,7 @@ async function play(policyFile: string, label: string): Promise<EvaluatedPolicy>
   cpSync('examples/keys', join(dir, 'keys'), { recursive: true });
   cpSync('examples/feeds', join(dir, 'feeds'), { recursive: true });
   writeFileSync(join(dir, 'known-bad.txt'), `${KNOWN_BAD.join('\n')}\n`);
+  writeFileSync(join(dir, 'vpn-exits.txt'), `${VPN_EXITS.join('\n')}\n`);
   writeFileSync(join(dir, 'policy.yaml'), readFileSync(policyFile, 'utf8'));
 
   const redis = await startRedisServer();
@@ -74,6 +78,7 @@ async function play(policyFile: string, label: string): Promise<EvaluatedPolicy>
   });
   const pool = new Pool(enforcer.trafficUrl, { connections: 4 });
   const sent: Sent[] = [];
+  const solves: Solve[] = [];
   const world: World = {
     sim,
     geo,
@@ -81,6 +86,7 @@ async function play(policyFile: string, label: string): Promise<EvaluatedPolicy>
     passwords,
     knownBadIps: KNOWN_BAD,
     record: (s) => sent.push(s),
+    solved: (ms, difficulty) => solves.push({ ms, difficulty }),
     token: (user, mfa) =>
       demoToken(
         {
@@ -153,6 +159,12 @@ async function play(policyFile: string, label: string): Promise<EvaluatedPolicy>
     sim.spawn(at, scraper(world, `scraper${i}@example.org`, at));
   }
   sim.spawn(START + 0.5 * DAY, knownBad(world, START + 0.5 * DAY, 300));
+  // From a random stream of their own, so the rest of the world stays as it was without them.
+  const vpnUsers = makePeople({ ...world, random: rng(20261129) }, 20, {
+    prefix: 'vpn',
+    cls: 'legitimate: browsing through a VPN exit',
+  });
+  sim.spawn(START + 1.5 * DAY, throughVpn(world, START + 1.5 * DAY, vpnUsers, VPN_EXITS));
 
   const wall = performance.now();
   await sim.run();
@@ -162,7 +174,7 @@ async function play(policyFile: string, label: string): Promise<EvaluatedPolicy>
   await app.close();
   await (redis as unknown as { destroy(): Promise<void> }).destroy();
   rmSync(dir, { recursive: true, force: true });
-  return { label, file: policyFile, sent, seconds };
+  return { label, file: policyFile, sent, solves, seconds };
 }
 
 async function main() {
