@@ -10,6 +10,23 @@ describe('feed formats', () => {
     expect(feed.ranges.hasText('2001:db8:1::1')).toBe(true);
   });
 
+  it('reads the range files Google and Bing publish (prefixes-json), and refuses what is not one', () => {
+    const google = JSON.stringify({
+      creationTime: '2026-11-28T14:46:08.000000',
+      prefixes: [{ ipv6Prefix: '2001:4860:4801:10::/64' }, { ipv4Prefix: '66.249.64.0/27' }],
+    });
+    const feed = parseFeed(google, 'prefixes-json');
+    expect(feed.entries).toBe(2);
+    expect(feed.ranges.hasText('66.249.64.31')).toBe(true);
+    expect(feed.ranges.hasText('66.249.64.32')).toBe(false);
+    expect(feed.ranges.hasText('2001:4860:4801:10::1')).toBe(true);
+    expect(() => parseFeed('<html>moved</html>', 'prefixes-json')).toThrow(FeedFormatError);
+    expect(() => parseFeed('{"items": []}', 'prefixes-json')).toThrow(/no "prefixes" list/);
+    expect(() =>
+      parseFeed('{"prefixes": [{"x": 1}, {"y": 2}, {"ipv4Prefix": "1.2.3.0/24"}]}', 'prefixes-json'),
+    ).toThrow(FeedFormatError);
+  });
+
   it('reads FireHOL netsets', () => {
     const netset = [
       '#',
