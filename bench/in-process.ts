@@ -1,10 +1,15 @@
 /**
  * What the benchmark measures inside one process rather than over HTTP: the decision itself
- * (evaluate() with hrtime around each call, state in memory) and the Redis wait of a state read.
+ * (evaluate() with hrtime around each call, state in memory), the Redis wait of a state read, and
+ * the event loop's longest stall while a million-entry feed reloads.
  */
+import { utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ProofOfWork } from '../enforcer/actions/proof-of-work.ts';
 import { LoginAttemptReader } from '../enforcer/context/login-attempt.ts';
 import { evaluate } from '../enforcer/evaluate.ts';
+import { FeedSource } from '../enforcer/feeds/feed-source.ts';
 import { compilePolicy } from '../enforcer/policy/compile.ts';
 import { loadPolicy } from '../enforcer/policy/policy-files.ts';
 import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
@@ -78,4 +83,48 @@ export async function redisWait(url: string, n: number) {
   }
   await store.close();
   return percentiles(times);
+}
+
+/**
+ * The longest the event loop stalled while a 1,000,000-entry feed (IPv4 and IPv6) was reloaded,
+ * `refreshes` times, with a timer ticking every millisecond as stand-in traffic
+ * (perf_hooks.monitorEventLoopDelay, 1 ms resolution). Milliseconds.
+ */
+export async function feedRefreshStall(dir: string, refreshes: number, entries = 1_000_000): Promise<number> {
+  const file = join(dir, 'million.txt');
+  const lines: string[] = [];
+  for (let i = 0; i < entries; i++) {
+    lines.push(
+      i % 5 === 4
+        ? `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`
+        : `${(i >>> 16) + 1}.${(i >>> 8) & 255}.${i & 255}.0/30`,
+    );
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const source = new FeedSource(
+    {
+      name: 'million',
+      file,
+      format: 'plain',
+      refreshMs: 3_600_000,
+      category: 'bench',
+      weight: 90,
+      required: false,
+    },
+    () => {},
+  );
+  const ticker = setInterval(() => {}, 1);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  for (let i = 0; i < refreshes; i++) {
+    // A new mtime makes it a change to load.
+    utimesSync(file, new Date(), new Date(Date.now() + (i + 1) * 1000));
+    await source.refresh();
+  }
+  delay.disable();
+  clearInterval(ticker);
+  source.stop();
+  if (source.status().entries !== entries)
+    throw new Error(`the feed loaded ${source.status().entries} entries`);
+  return Math.round(delay.max / 1e6);
 }

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
 import { spread, zipfPick } from './client-mix.ts';
 import { runGrpcArm } from './grpc-arm.ts';
-import { decisionTimes, redisWait } from './in-process.ts';
+import { decisionTimes, feedRefreshStall, redisWait } from './in-process.ts';
 import {
   children,
   cpuUs,
@@ -294,6 +294,7 @@ async function main() {
     });
     const decision = await decisionTimes(policy('enforce'), ips, tokens, SMOKE ? 2000 : 30_000);
     const redisRead = await redisWait(redis.url, SMOKE ? 500 : 5000);
+    const stallMs = await feedRefreshStall(dir, SMOKE ? 1 : 5, SMOKE ? 200_000 : 1_000_000);
     await (redis as unknown as { destroy(): Promise<void> }).destroy();
 
     const rows = targets.map((t) => {
@@ -342,6 +343,7 @@ async function main() {
       rssMb: median(rssUnderLoad.get(enforceName)!),
       rssAtEndMb: rssAtEnd,
       denyPathSpeedup: pairedRatio('enforcer deny path (100% denied)', enforceName),
+      maxEventLoopStallMsDuringFeedRefresh: stallMs,
       grpcThroughputRatio: grpc.throughputRatio,
       grpcCpuRatio: grpc.cpuRatio,
     };

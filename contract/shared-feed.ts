@@ -74,6 +74,11 @@ export interface FeedBody extends AsyncIterable<Uint8Array> {
  * text within the size cap, anything else an error. The body is always consumed or destroyed.
  */
 export async function readFeedAnswer(status: number, body: FeedBody): Promise<string | undefined> {
+  return (await readFeedAnswerBytes(status, body))?.toString('utf8');
+}
+
+/** readFeedAnswer, as bytes: an enforcer parses a large feed off its event loop from these. */
+export async function readFeedAnswerBytes(status: number, body: FeedBody): Promise<Buffer | undefined> {
   if (status !== 200) {
     await body.dump();
     if (status === 304) return undefined;
@@ -89,7 +94,7 @@ export async function readFeedAnswer(status: number, body: FeedBody): Promise<st
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  return Buffer.concat(chunks, size);
 }
 
 /**
@@ -190,12 +195,15 @@ export async function keepSharedFeed(redis: Redis, scope: string, feed: SharedFe
   return (await redis.pexpire(sharedFeedKey(scope, feed.name), sharedFeedTtlMs(feed.refreshMs))) === 1;
 }
 
-/** What an enforcer reads: the text and its version, or undefined when nothing is shared yet. */
+/**
+ * What an enforcer reads: the text (as bytes, which it hands to a parser thread without a copy)
+ * and its version, or undefined when nothing is shared yet.
+ */
 export async function readSharedFeed(
   redis: Redis,
   scope: string,
   feed: string,
-): Promise<{ text: string; version: string } | undefined> {
-  const [text, version] = await redis.hmget(sharedFeedKey(scope, feed), 'text', 'version');
-  return text && version ? { text, version } : undefined;
+): Promise<{ text: Buffer; version: string } | undefined> {
+  const [text, version] = await redis.hmgetBuffer(sharedFeedKey(scope, feed), 'text', 'version');
+  return text && version ? { text, version: version.toString('utf8') } : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FeedFormatError, parseFeed } from './feed-format.ts';
+import { FeedFormatError, OFF_THREAD_BYTES, parseFeed, parseFeedOffThread } from './feed-format.ts';
 
 describe('feed formats', () => {
   it('reads plain lists with comments and blank lines', () => {
@@ -55,6 +55,44 @@ describe('feed formats', () => {
   it('counts a stray bad line but refuses a feed that is mostly garbage', () => {
     expect(parseFeed('10.0.0.0/8\n10.1.0.0/16\nnot-an-ip\n', 'plain').invalidLines).toBe(1);
     expect(() => parseFeed('<html>\n<body>Service Unavailable</body>\n</html>\n', 'plain')).toThrow(
+      FeedFormatError,
+    );
+  });
+});
+
+describe('large feeds, parsed off the event loop', () => {
+  // 200,000 entries, IPv4 and IPv6 mixed: over the size that goes to a worker thread.
+  const lines: string[] = [];
+  for (let i = 0; i < 150_000; i++) lines.push(`${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/28`);
+  for (let i = 0; i < 50_000; i++) lines.push(`2001:db8:${i.toString(16)}::/48`);
+  const text = `# big\n${lines.join('\n')}\n`;
+
+  it('gives the same set as parsing on the main thread, while the event loop keeps turning', async () => {
+    expect(text.length).toBeGreaterThan(OFF_THREAD_BYTES);
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 1);
+    const off = await parseFeedOffThread(text, 'plain');
+    clearInterval(ticker);
+    const inline = parseFeed(text, 'plain');
+    expect(off.entries).toBe(inline.entries);
+    expect(off.ranges.size).toBe(inline.ranges.size);
+    for (const probe of [
+      '10.0.1.5',
+      '10.2.73.15',
+      '10.2.73.16',
+      '12.0.0.1',
+      '2001:db8:1f::1',
+      '2001:db8:c350::1',
+      '9.9.9.9',
+    ]) {
+      expect(off.ranges.hasText(probe), probe).toBe(inline.ranges.hasText(probe));
+    }
+    // Parsing on this thread would have let no timer run until it was done.
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  it('reports a broken feed from the worker as the same error', async () => {
+    await expect(parseFeedOffThread(`${'not an address\n'.repeat(100_000)}`, 'plain')).rejects.toThrow(
       FeedFormatError,
     );
   });

@@ -8,11 +8,11 @@ import {
   FEED_FETCH_TIMEOUT_MS,
   FEED_MAX_BYTES,
   FEED_USER_AGENT,
-  readFeedAnswer,
+  readFeedAnswerBytes,
 } from '../../contract/shared-feed.ts';
 import { Agent, request } from '../net/http-client.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
-import { type FeedFormat, parseFeed } from './feed-format.ts';
+import { type FeedFormat, parseFeedOffThread } from './feed-format.ts';
 
 export interface FeedSpec {
   name: string;
@@ -35,7 +35,7 @@ export interface FeedSpec {
 }
 
 export interface SharedFeeds {
-  read(name: string): Promise<{ text: string; version: string } | undefined>;
+  read(name: string): Promise<{ text: string | Uint8Array; version: string } | undefined>;
 }
 
 export interface FeedStatus {
@@ -125,9 +125,9 @@ export class FeedSource {
 
   refresh(): Promise<void> {
     this.refreshing ??= this.load()
-      .then((loaded) => {
+      .then(async (loaded) => {
         if (loaded !== undefined) {
-          const parsed = parseFeed(loaded.text, this.spec.format);
+          const parsed = await parseFeedOffThread(loaded.text, this.spec.format);
           this.ranges = parsed.ranges;
           this.entries = parsed.entries;
           // Validators only after a good parse: a cached garbage response must not pin us.
@@ -149,12 +149,13 @@ export class FeedSource {
   }
 
   /** The new text, or undefined when unchanged since the last good load. */
-  private async load(): Promise<{ text: string; commit: () => void } | undefined> {
+  private async load(): Promise<{ text: string | Uint8Array; commit: () => void } | undefined> {
     if (this.spec.file) {
       const info = await stat(this.spec.file);
       if (info.mtimeMs === this.fileMtime && this.loadedAt > 0) return undefined;
       if (info.size > FEED_MAX_BYTES) throw new Error(`feed file larger than ${FEED_MAX_BYTES} bytes`);
-      const text = await readFile(this.spec.file, 'utf8');
+      // Bytes: decoded by the parser, off the event loop when the feed is large.
+      const text = await readFile(this.spec.file);
       return {
         text,
         commit: () => {
@@ -187,7 +188,7 @@ export class FeedSource {
       headersTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
       bodyTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
     });
-    const text = await readFeedAnswer(res.statusCode, res.body);
+    const text = await readFeedAnswerBytes(res.statusCode, res.body);
     if (text === undefined) return undefined;
     const etag = res.headers['etag'];
     const lastModified = res.headers['last-modified'];

@@ -58,6 +58,14 @@ function indexBySlash16(starts: Uint32Array): Uint32Array {
   return index;
 }
 
+export interface RangeArrays {
+  v4Starts: Uint32Array;
+  v4Ends: Uint32Array;
+  v4Index: Uint32Array | undefined;
+  v6: Uint32Array;
+  size: number;
+}
+
 export class IpRangeSet {
   private readonly v4Starts: Uint32Array;
   private readonly v4Ends: Uint32Array;
@@ -67,12 +75,28 @@ export class IpRangeSet {
   readonly size: number;
 
   /** Use IpRangeSet.from or IpRangeSetBuilder: the arrays must be sorted and merged. */
-  constructor(v4: Ipv4Ranges, v6: Uint32Array, size: number) {
+  constructor(v4: Ipv4Ranges, v6: Uint32Array, size: number, v4Index?: Uint32Array) {
     this.v4Starts = v4.starts;
     this.v4Ends = v4.ends;
-    this.v4Index = v4.starts.length > INDEX_THRESHOLD ? indexBySlash16(v4.starts) : undefined;
+    this.v4Index = v4Index ?? (v4.starts.length > INDEX_THRESHOLD ? indexBySlash16(v4.starts) : undefined);
     this.v6 = v6;
     this.size = size;
+  }
+
+  /** The set's arrays, to hand to another thread (their buffers can be transferred, not copied). */
+  toArrays(): RangeArrays {
+    return {
+      v4Starts: this.v4Starts,
+      v4Ends: this.v4Ends,
+      v4Index: this.v4Index,
+      v6: this.v6,
+      size: this.size,
+    };
+  }
+
+  /** A set from arrays another thread built with toArrays(). */
+  static fromArrays(a: RangeArrays): IpRangeSet {
+    return new IpRangeSet({ starts: a.v4Starts, ends: a.v4Ends }, a.v6, a.size, a.v4Index);
   }
 
   static empty(): IpRangeSet {
