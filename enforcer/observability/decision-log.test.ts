@@ -66,6 +66,25 @@ describe('DecisionLog', () => {
     });
   });
 
+  it('under a flood, logs a client’s first refusal in full and folds the rest of the second into one counted line', async () => {
+    const { lines, logger } = capture();
+    const log = new DecisionLog(logger, 0);
+    for (let i = 0; i < 1000; i++) log.write({ ...record('deny'), requestId: `a${i}` });
+    for (let i = 0; i < 10; i++) log.write({ ...record('deny'), requestId: `b${i}`, client: '198.51.100.7' });
+    // Another reason from the same client is its own line.
+    log.write({ ...record('deny'), requestId: 'c', reasons: ['geo.country_denied'] });
+    // Allows are never folded.
+    for (let i = 0; i < 3; i++) log.write({ ...record('allow'), requestId: `ok${i}` });
+    await new Promise((r) => setImmediate(r));
+    expect(lines.map((l) => l['requestId'])).toEqual(['a0', 'b0', 'c', 'ok0', 'ok1', 'ok2']);
+    log.flush();
+    const repeats = lines.filter((l) => l['msg'] === 'decisions repeated');
+    expect(repeats.map((l) => [l['client'], l['reason'], l['repeats']])).toEqual([
+      ['203.0.113.9', 'ip.reputation', 999],
+      ['198.51.100.7', 'ip.reputation', 9],
+    ]);
+  });
+
   it('flush writes what is pending at once', () => {
     const { lines, logger } = capture();
     const log = new DecisionLog(logger, 0);

@@ -5,11 +5,23 @@
  * bodies and query strings are never logged. Lines are written in 4 KB batches, and at least
  * once a second whatever is waiting (a quiet hour's one denial shows within a second), and
  * synchronously when the process exits, so a crash does not lose the lines before it.
+ *
+ * Under a flood of refusals logging must not become the bottleneck: the first refusal of a
+ * client for a reason on a route in each second is logged in full, the rest of that second are
+ * counted and written as one `decisions repeated` line with the count. Allows are never folded.
  */
 import pino, { type Logger } from 'pino';
 
-/** A pending write buffer goes out at least this often. */
+/** A pending write buffer goes out at least this often; repeated refusals are folded per interval. */
 export const FLUSH_INTERVAL_MS = 1000;
+
+/** Distinct client × reason pairs folded per interval; past it, repeats are counted per reason only. */
+const MAX_FOLDED = 10_000;
+
+interface Folded {
+  record: DecisionRecord;
+  repeats: number;
+}
 
 /** Every stdout destination made here, written out synchronously when the process exits. */
 const destinations = new Set<{ flushSync(): void }>();
@@ -56,11 +68,14 @@ export class DecisionLog {
 
   private written = false;
   private readonly timer: NodeJS.Timeout;
+  /** Refusals seen this interval, by client, action, first reason and route. */
+  private folded = new Map<string, Folded>();
 
   constructor(logger: Logger, allowSampleRate: number) {
     this.logger = logger;
     this.allowSampleRate = allowSampleRate;
     this.timer = setInterval(() => {
+      this.writeRepeats();
       if (!this.written) return;
       this.written = false;
       this.logger.flush();
@@ -76,7 +91,42 @@ export class DecisionLog {
   }
 
   write(record: DecisionRecord): void {
+    if (record.action !== 'allow') {
+      const overflow = this.folded.size >= MAX_FOLDED;
+      const key = `${overflow ? '*' : record.client}\u0000${record.action}\u0000${record.reasons[0] ?? ''}\u0000${record.route}`;
+      const seen = this.folded.get(key);
+      if (seen !== undefined) {
+        seen.repeats++;
+        return;
+      }
+      this.folded.set(key, { record: overflow ? { ...record, client: '*' } : record, repeats: 0 });
+      if (overflow) return;
+    }
     if (this.pending.push(record) === 1) setImmediate(this.drain);
+  }
+
+  /** One line for each refusal that repeated this interval, with how many times; then a new interval. */
+  private writeRepeats(): void {
+    if (this.folded.size === 0) return;
+    const folded = this.folded;
+    this.folded = new Map();
+    for (const { record, repeats } of folded.values()) {
+      if (repeats === 0) continue;
+      this.logger.info(
+        {
+          policy: record.policy,
+          route: record.route,
+          client: record.client,
+          action: record.action,
+          reason: record.reasons[0],
+          status: record.status,
+          repeats,
+          seconds: FLUSH_INTERVAL_MS / 1000,
+        },
+        'decisions repeated',
+      );
+      this.written = true;
+    }
   }
 
   private readonly drain = (): void => {
@@ -103,6 +153,7 @@ export class DecisionLog {
   flush(): void {
     clearInterval(this.timer);
     this.drain();
+    this.writeRepeats();
     this.logger.flush();
   }
 }
