@@ -111,7 +111,12 @@ async function main() {
 
   // A pass that counts for nothing: the first measured policy must not pay for the JIT's warm-up.
   const warm = await compiled(writePolicy(10));
-  await decisionUs(warm, n, (i) => `/products/${i}`, (i) => addressOf(i % 5000));
+  await decisionUs(
+    warm,
+    n,
+    (i) => `/products/${i}`,
+    (i) => addressOf(i % 5000),
+  );
   warm.stop();
 
   const routes: { x: number; us: number }[] = [];
