@@ -13,6 +13,7 @@ import { freePort, startRedisServer } from '../test/support/redis-server.ts';
 import { spread, zipfPick } from './client-mix.ts';
 import { runGrpcArm } from './grpc-arm.ts';
 import { decisionTimes, feedRefreshStall, redisWait } from './in-process.ts';
+import { peerBinary, startCaddy } from './peers.ts';
 import {
   children,
   cpuUs,
@@ -38,6 +39,19 @@ const OPEN_SECONDS = SMOKE ? 1 : 8;
 const OPEN_RATE = 1000;
 const CONNECTIONS = 32;
 const ROOT = resolve(import.meta.dirname, '..');
+const CADDY = 'caddy reverse_proxy';
+/** What attack requests carry in their query, as bench/wrk.lua sends them (URL-encoded). */
+const ATTACK_PAYLOADS = [
+  '%27%20OR%20%271%27%3D%271',
+  '1%20UNION%20SELECT%20username%2Cpassword%20FROM%20users--',
+  '%3Cscript%3Ealert(1)%3C%2Fscript%3E',
+  '%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E',
+  '..%2F..%2F..%2Fetc%2Fpasswd',
+  '%3B%20cat%20%2Fetc%2Fpasswd',
+  '1%3B%20DROP%20TABLE%20users',
+  'javascript%3Aalert(document.cookie)',
+];
+const CORAZA = 'caddy + coraza (CRS 4, PL1, blocking)';
 const NODE = process.execPath;
 const startNode = (script: string, args: string[]) => startNodeIn(ROOT, script, args);
 
@@ -124,7 +138,11 @@ function openLoopTargets(
       'X-Forwarded-For': [attack ? zipfPick(pool.bad, i) : authed ? pool.ips[t]! : zipfPick(pool.ips, i)],
     };
     if (authed) header['Authorization'] = [`Bearer ${pool.tokens[t]}`];
-    const path = authed ? `/orders/${i % 900}` : `/products/${i % 5000}`;
+    const path = authed
+      ? `/orders/${i % 900}`
+      : attack
+        ? `/products/${i % 5000}?q=${ATTACK_PAYLOADS[i % ATTACK_PAYLOADS.length]}`
+        : `/products/${i % 5000}`;
     lines.push(JSON.stringify({ method: 'GET', url: `${target.url}${path}`, header }));
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -173,14 +191,35 @@ async function main() {
     const vegeta = vegetaBinary();
 
     const redis = await startRedisServer();
-    const ports = await Promise.all(Array.from({ length: 12 }, () => freePort()));
-    const [upA, upB, nginxPort, barePort, monPort, monAdmin, enfPort, enfAdmin, redisEnfPort, redisEnfAdmin] =
-      ports;
+    const ports = await Promise.all(Array.from({ length: 14 }, () => freePort()));
+    const [
+      upA,
+      upB,
+      nginxPort,
+      barePort,
+      monPort,
+      monAdmin,
+      enfPort,
+      enfAdmin,
+      redisEnfPort,
+      redisEnfAdmin,
+      caddyPort,
+      corazaPort,
+    ] = ports;
     const appA = pinned(LOAD_CORE, NODE, [join(ROOT, 'bench/upstream.ts'), String(upA)]);
     const appB = pinned(SUT_CORE, NODE, [join(ROOT, 'bench/upstream.ts'), String(upB)]);
     await Promise.all([ready(appA), ready(appB)]);
     const upstreamUrl = `http://127.0.0.1:${upA}`;
     const nginx = await startNginx(dir, nginxPort!, upA!);
+    // The peers users would pick instead: a full run builds them once (a few minutes), a smoke
+    // run leaves them out.
+    const caddyBin = SMOKE || process.env['BENCH_PEERS'] === '0' ? undefined : peerBinary(ROOT);
+    const caddy = caddyBin
+      ? await startCaddy(caddyBin, dir, { port: caddyPort!, upstreamPort: upA!, waf: false })
+      : undefined;
+    const coraza = caddyBin
+      ? await startCaddy(caddyBin, dir, { port: corazaPort!, upstreamPort: upA!, waf: true })
+      : undefined;
     /*
      * The Node processes under test start afresh for every throughput round. A Node 24 process
      * sometimes JIT-compiles into a slow path of its own process.nextTick (the tick object's
@@ -217,6 +256,18 @@ async function main() {
     const targets: Target[] = [
       { name: 'direct', url: url(upB), attack: 0, pid: () => appB.pid },
       { name: 'nginx proxy_pass', url: url(nginxPort), attack: 0, pid: () => nginx.pid },
+      ...(caddy && coraza
+        ? [
+            { name: CADDY, url: url(caddyPort), attack: 0, pid: () => caddy.pid },
+            { name: CORAZA, url: url(corazaPort), attack: 0, pid: () => coraza.pid },
+            {
+              name: `${CORAZA} under attack (50%)`,
+              url: url(corazaPort),
+              attack: 0.5,
+              pid: () => coraza.pid,
+            },
+          ]
+        : []),
       // The enforcers run right after the bare proxy: the ratios pair runs seconds apart, so
       // the machine's drift between rounds divides out.
       { name: 'bare fastify+undici proxy', url: url(barePort), attack: 0, pid: () => current.bare.pid },
@@ -264,8 +315,13 @@ async function main() {
     // proxy and the direct upstream (but neither nginx nor the enforcers) used ~25% more CPU per
     // request in every throughput round after the first open-loop phase, which flattered the
     // enforcer's ratios.
+    // A target that cannot serve the open-loop rate (Caddy + Coraza saturates near 600 req/s)
+    // would queue work that the targets measured after it pay for: it gets no latency figure.
+    const keepsUp = (t: Target) => median(throughput.get(t.name)!) >= OPEN_RATE * 1.5;
     const openLoopFiles = new Map(
-      targets.filter((x) => x.attack < 1).map((t) => [t, openLoopTargets(dir, t, { ips, tokens, bad })]),
+      targets
+        .filter((x) => x.attack < 1 && keepsUp(x))
+        .map((t) => [t, openLoopTargets(dir, t, { ips, tokens, bad })]),
     );
     for (let round = 0; round < ROUNDS; round++) {
       for (const [t, file] of openLoopFiles) latency.get(t.name)!.push(openLoop(vegeta, file));
@@ -344,6 +400,17 @@ async function main() {
       rssAtEndMb: rssAtEnd,
       denyPathSpeedup: pairedRatio('enforcer deny path (100% denied)', enforceName),
       maxEventLoopStallMsDuringFeedRefresh: stallMs,
+      ...(caddy && coraza
+        ? {
+            /** The enforcer's CPU per request ÷ each peer's, paired per round. */
+            caddyCpuRatio: pairedRatio(enforceName, CADDY, cpuPerRequest),
+            corazaCpuRatio: pairedRatio(enforceName, CORAZA, cpuPerRequest),
+            /** Share of the attack mix (known-bad addresses with SQLi/XSS strings) each stopped. */
+            corazaAttackBlockedPercent: by(`${CORAZA} under attack (50%)`).non2xxPercent * 2,
+          }
+        : {}),
+      nginxCpuRatio: pairedRatio(enforceName, 'nginx proxy_pass', cpuPerRequest),
+      enforcerAttackBlockedPercent: by('enforcer under attack (50% denied)').non2xxPercent * 2,
       grpcThroughputRatio: grpc.throughputRatio,
       grpcCpuRatio: grpc.cpuRatio,
     };

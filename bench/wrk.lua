@@ -1,10 +1,21 @@
 -- Closed-loop load for wrk: client addresses from a pool (Zipf-like), 30% with a bearer token,
--- and, for the attack runs, a share of requests from denied addresses. No pipelining.
+-- and, for the attack runs, a share of requests from denied addresses carrying SQL-injection,
+-- XSS, traversal or command-injection strings in the query (what a WAF looks for). No pipelining.
 local pool = {}
 local tokens = {}
 local bad = {}
 local attack = tonumber(os.getenv("RG_ATTACK_SHARE") or "0")
 local counter = 0
+local payloads = {
+  "%27%20OR%20%271%27%3D%271",
+  "1%20UNION%20SELECT%20username%2Cpassword%20FROM%20users--",
+  "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+  "%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+  "..%2F..%2F..%2Fetc%2Fpasswd",
+  "%3B%20cat%20%2Fetc%2Fpasswd",
+  "1%3B%20DROP%20TABLE%20users",
+  "javascript%3Aalert(document.cookie)",
+}
 
 local function load(path, into)
   for line in io.lines(path) do
@@ -26,7 +37,8 @@ request = function()
   local headers = { ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0" }
   if attack > 0 and (counter % math.floor(1 / attack + 0.5)) == 0 then
     headers["X-Forwarded-For"] = pick(bad, counter)
-    return wrk.format("GET", "/products/" .. (counter % 5000), headers)
+    local q = payloads[(counter % #payloads) + 1]
+    return wrk.format("GET", "/products/" .. (counter % 5000) .. "?q=" .. q, headers)
   end
   if counter % 10 < 3 then
     -- A subject lives somewhere: each token comes from its own home address.
