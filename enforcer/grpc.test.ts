@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricSum } from '../test/support/admin-metrics.ts';
 import {
   EchoClient,
   type GrpcApp,
@@ -72,12 +73,7 @@ function unary(name: string, request: Message, metadata: Record<string, string> 
   });
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${enforcer.adminUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').pop());
-  return sum;
-}
+const metric = (name: string) => metricSum(enforcer.adminUrl, name);
 
 beforeAll(async () => {
   grpcApp = await startGrpcApp();

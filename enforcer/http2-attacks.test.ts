@@ -7,6 +7,7 @@
  */
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricSum } from '../test/support/admin-metrics.ts';
 import * as h2 from '../test/support/h2-frames.ts';
 import { type StreamingApp, startStreamingApp } from '../test/support/protocol-apps.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
@@ -59,12 +60,7 @@ async function attack(run: (c: h2.RawH2) => Promise<void>) {
 
 const yieldNow = () => new Promise((r) => setImmediate(r));
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${enforcer.adminUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').pop());
-  return sum;
-}
+const metric = (name: string) => metricSum(enforcer.adminUrl, name);
 
 beforeAll(async () => {
   app = await startStreamingApp();

@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricSum } from '../test/support/admin-metrics.ts';
 import { type StreamingApp, startStreamingApp, WebSocket } from '../test/support/protocol-apps.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
@@ -75,12 +76,7 @@ function openSocket(path: string, headers: Record<string, string> = {}, protocol
   return { ws, opened };
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${enforcer.adminUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').pop());
-  return sum;
-}
+const metric = (name: string) => metricSum(enforcer.adminUrl, name);
 
 beforeAll(async () => {
   app = await startStreamingApp();

@@ -82,6 +82,9 @@ const escapeHtml = (s: string) =>
 /** `</script>` and friends cannot end the script a JSON value sits in. */
 const inScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
+/** The solver as a script literal: the same for every page, so serialised once. */
+const WORKER_LITERAL = inScript(POW_WORKER_SOURCE);
+
 export interface ChallengePage {
   html: string;
   /** The Content-Security-Policy that goes with it. */
@@ -146,7 +149,7 @@ button{font:inherit;padding:.4rem 1rem;margin-top:1rem}
   const status = document.getElementById('status');
   let worker;
   try {
-    worker = new Worker(URL.createObjectURL(new Blob([${inScript(POW_WORKER_SOURCE)}], { type: 'text/javascript' })));
+    worker = new Worker(URL.createObjectURL(new Blob([${WORKER_LITERAL}], { type: 'text/javascript' })));
   } catch {
     status.textContent = text.failed;
     return;

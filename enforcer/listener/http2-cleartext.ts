@@ -83,6 +83,9 @@ export function acceptHttp2Cleartext(
   // maxSessionInvalidFrames and maxSessionRejectedStreams are Node options its types leave out.
   const h2: Http2Server = http2.createServer(serverOptions as http2.ServerOptions);
   const sessions = new Set<Http2Session>();
+  /** Streams opened and cancelled before their answer, per session; sessions cut off for it. */
+  const counts = new WeakMap<Http2Session, { streams: number; resets: number }>();
+  const rapidReset = new WeakSet<Http2Session>();
   let shuttingDown = false;
   h2.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
@@ -112,7 +115,6 @@ export function acceptHttp2Cleartext(
     const socket = session.socket as Socket | undefined;
     if (socket) pressure.inUse(socket);
   });
-  const counts = new WeakMap<Http2Session, { streams: number; resets: number }>();
   h2.on('stream', (stream) => {
     const session = stream.session;
     if (!session) return;
@@ -134,7 +136,6 @@ export function acceptHttp2Cleartext(
       }
     });
   });
-  const rapidReset = new WeakSet<Http2Session>();
   h2.on('request', (req, res) => {
     metrics.protocolRequests
       .labels(isGrpc(req.headers['content-type'] as string | undefined) ? 'grpc' : 'http')

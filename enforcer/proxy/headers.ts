@@ -8,6 +8,7 @@
  * allows them, so the app acts on the request the enforcer decided on.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyReply } from 'fastify';
 
 const HOP_BY_HOP = new Set([
   // Answered by this proxy (Node sends 100 Continue to the client); the app gets the body.
@@ -113,6 +114,18 @@ export function downstreamResponseHeaders(
     out[name] = value;
   }
   return out;
+}
+
+/** The app's status and headers, as the client gets them: hop-by-hop fields dropped, our request id added. */
+export function replyWithAppHead(
+  reply: FastifyReply,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  requestId: string,
+): void {
+  reply.code(status);
+  reply.headers(downstreamResponseHeaders(headers));
+  reply.header('x-riskgate-request-id', requestId);
 }
 
 /**

@@ -9,7 +9,12 @@ import type { IncomingMessage } from 'node:http';
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import type { FastifyReply } from 'fastify';
 import { sendProblem } from '../actions/problem.ts';
-import { downstreamResponseHeaders, type HeaderRules, upstreamRequestHeaders } from './headers.ts';
+import {
+  downstreamResponseHeaders,
+  type HeaderRules,
+  replyWithAppHead,
+  upstreamRequestHeaders,
+} from './headers.ts';
 import { type Forwarder, type ForwardResult, hasBody, type UpstreamOptions } from './upstream.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
@@ -119,9 +124,7 @@ export class Http2Upstream implements Forwarder {
         // Streams (gRPC server streaming) may be quiet for long: the app decides when they end.
         stream.setTimeout(0);
         const status = Number(responseHeaders[':status']);
-        reply.code(status);
-        reply.headers(downstreamResponseHeaders(responseHeaders as Record<string, string | string[]>));
-        reply.header('x-riskgate-request-id', requestId);
+        replyWithAppHead(reply, status, responseHeaders as Record<string, string | string[]>, requestId);
         // Relayed before the body's end ends the client's stream: gRPC's status lives here.
         stream.once('trailers', (trailers) => {
           reply.raw.addTrailers(downstreamResponseHeaders(trailers as Record<string, string | string[]>));

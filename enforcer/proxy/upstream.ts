@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify';
 import type { Pool as PoolType } from 'undici';
 import { sendProblem } from '../actions/problem.ts';
 import { Pool, request, undiciErrors } from '../net/http-client.ts';
-import { downstreamResponseHeaders, type HeaderRules, upstreamRequestHeaders } from './headers.ts';
+import { type HeaderRules, replyWithAppHead, upstreamRequestHeaders } from './headers.ts';
 
 export interface UpstreamOptions {
   url: string;
@@ -91,9 +91,7 @@ export class Upstream implements Forwarder {
         body: body ?? (hasBody(req) ? req : null),
       });
       const headersMs = performance.now() - started;
-      reply.code(res.statusCode);
-      reply.headers(downstreamResponseHeaders(res.headers));
-      reply.header('x-riskgate-request-id', requestId);
+      replyWithAppHead(reply, res.statusCode, res.headers, requestId);
       res.body.on('error', () => reply.raw.destroy());
       reply.send(res.body);
       return { status: res.statusCode, headersMs };

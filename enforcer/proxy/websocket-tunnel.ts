@@ -11,7 +11,7 @@ import type { FastifyReply } from 'fastify';
 import { sendProblem } from '../actions/problem.ts';
 import { nodeHttp } from '../net/http-client.ts';
 import type { EnforcerMetrics } from '../observability/metrics.ts';
-import { downstreamResponseHeaders, type HeaderRules, upstreamRequestHeaders } from './headers.ts';
+import { type HeaderRules, replyWithAppHead, upstreamRequestHeaders } from './headers.ts';
 import type { ForwardResult } from './upstream.ts';
 
 /** What the listener hands over with an upgrade request: the client's socket and its first bytes. */
@@ -105,9 +105,7 @@ export class WebSocketTunnel {
       out.on('response', (res) => {
         // The app declined to switch: its answer is the client's.
         this.metrics.countWebSocket('upstream_declined');
-        reply.code(res.statusCode ?? 502);
-        reply.headers(downstreamResponseHeaders(res.headers));
-        reply.header('x-riskgate-request-id', requestId);
+        replyWithAppHead(reply, res.statusCode ?? 502, res.headers, requestId);
         reply.send(res);
         settle(res.statusCode ?? 0);
       });
