@@ -1,21 +1,39 @@
 /**
- * The ceiling for a Node sidecar: fastify in front of the same undici forwarding the enforcer
- * uses, with nothing in between. The enforcer's cost is what it adds over this.
+ * A bare proxy on fastify: fastify's catch-all route in front of the same undici pool and header
+ * rules the enforcer uses, with nothing in between. Beside the bare node:http proxy it shows what
+ * fastify's routing and reply machinery cost per request (the enforcer's traffic port left
+ * fastify for that, bench/README.md).
  */
 import Fastify from 'fastify';
-import { NO_HEADER_RULES } from '../enforcer/proxy/headers.ts';
-import { Upstream } from '../enforcer/proxy/upstream.ts';
+import { nodeHttp, Pool, request } from '../enforcer/net/http-client.ts';
+import {
+  downstreamResponseHeaders,
+  NO_HEADER_RULES,
+  upstreamRequestHeaders,
+} from '../enforcer/proxy/headers.ts';
+import { hasBody } from '../enforcer/proxy/upstream.ts';
 
 const [listenPort, upstreamUrl] = [Number(process.argv[2]), process.argv[3]!];
-const upstream = new Upstream({ url: upstreamUrl });
-const app = Fastify({ logger: false, requestIdHeader: false, disableRequestLogging: true });
+const pool = new Pool(upstreamUrl, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+const app = Fastify({
+  logger: false,
+  requestIdHeader: false,
+  disableRequestLogging: true,
+  serverFactory: (handler) => nodeHttp.createServer({ keepAliveTimeout: 65_000 }, handler),
+});
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
-  await upstream.forward(request.raw, reply, request.raw.url ?? '/', {}, request.id, NO_HEADER_RULES);
-  return reply;
-};
-app.all('/*', handler);
+app.all('/*', async (req, reply) => {
+  const raw = req.raw;
+  const up = await request(pool, {
+    method: raw.method as 'GET',
+    path: raw.url ?? '/',
+    headers: upstreamRequestHeaders(raw.headers, raw.socket.remoteAddress, {}, NO_HEADER_RULES),
+    body: hasBody(raw) ? raw : null,
+  });
+  up.body.on('error', () => reply.raw.destroy());
+  return reply.code(up.statusCode).headers(downstreamResponseHeaders(up.headers)).send(up.body);
+});
 await app.listen({ host: '127.0.0.1', port: listenPort });
 process.stdout.write(`ready ${listenPort}\n`);
 // Exit normally on a signal, so --cpu-prof can write its profile.

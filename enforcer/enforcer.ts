@@ -5,7 +5,6 @@
  * benchmark alike.
  */
 
-import type { FastifyInstance } from 'fastify';
 import type { UpstreamProtocol } from '../contract/sidecar.ts';
 import { type Component, startAll } from '../lib/components.ts';
 import { ProofOfWork } from './actions/proof-of-work.ts';
@@ -92,13 +91,21 @@ function policyComponent(holder: PolicyHolder, watchIntervalMs: number): Compone
   };
 }
 
-function listener(name: string, server: FastifyInstance, at: HostPort): Component {
+/** A server that listens and closes: the traffic port, or the admin port's fastify. */
+interface Listener {
+  listen(at: { host: string; port: number }): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+
+function listener(name: string, server: Listener, at: HostPort): Component {
   return {
     name,
     start: async () => {
       await server.listen({ host: at.host, port: at.port });
     },
-    stop: () => server.close(),
+    stop: async () => {
+      await server.close();
+    },
   };
 }
 

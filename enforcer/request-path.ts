@@ -2,7 +2,7 @@
  * The request path over HTTP: evaluate (context → signals → score → decision), then act on the
  * decision, forward to the app, and feed the outcome back into the state.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { challengePage, isNavigation, languageOf } from './actions/challenge-page.ts';
 import { isGrpc } from './actions/grpc-status.ts';
 import { sendProblem } from './actions/problem.ts';
@@ -19,6 +19,7 @@ import type { LoginAttemptReader } from './context/login-attempt.ts';
 import { type BodyBudget, readBody } from './context/read-body.ts';
 import type { Decision } from './decision/decide.ts';
 import { type Evaluation, evaluate, powBinding, powClient, type Scored } from './evaluate.ts';
+import type { Reply, TrafficRequest } from './listener/reply.ts';
 import type { DecisionLog, DecisionRecord } from './observability/decision-log.ts';
 import type { EnforcerMetrics } from './observability/metrics.ts';
 import { recordOutcome } from './outcome/record-outcome.ts';
@@ -51,7 +52,7 @@ function sendProofOfWork(
   policy: CompiledPolicy,
   scored: Scored,
   difficulty: number,
-  reply: FastifyReply,
+  reply: Reply,
   deps: RequestPathDeps,
 ): void {
   const { ctx } = scored;
@@ -103,7 +104,7 @@ function act(
   policy: CompiledPolicy,
   scored: Scored,
   enforced: Decision,
-  reply: FastifyReply,
+  reply: Reply,
   deps: RequestPathDeps,
 ): string | undefined | Promise<string | undefined> {
   const { ctx } = scored;
@@ -219,7 +220,7 @@ function scoredRecord(
 /**
  * The route handler. It runs synchronously as far as it can: a request answered by the enforcer
  * itself returns nothing (the reply is sent); a forwarded one returns a promise of the reply,
- * which tells fastify the response is ours, streamed bodies included.
+ * settled once the app's answer is on its way to the client.
  */
 export function createRequestHandler(deps: RequestPathDeps) {
   const { upstream, state, metrics, log } = deps;
@@ -230,9 +231,9 @@ export function createRequestHandler(deps: RequestPathDeps) {
     evaluation: Scored,
     enforced: Decision,
     decisionMs: number,
-    raw: FastifyRequest['raw'],
-    reply: FastifyReply,
-  ): Promise<FastifyReply> {
+    raw: TrafficRequest['raw'],
+    reply: Reply,
+  ): Promise<Reply> {
     const { ctx, score, decision } = evaluation;
     const headers: Record<string, string> = {
       'x-riskgate-score': String(score),
@@ -282,7 +283,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     enforced: Decision,
     action: string,
     decisionMs: number,
-    reply: FastifyReply,
+    reply: Reply,
   ): void {
     recordOutcome(policy, evaluation, enforced, { status: 0, bytes: 0, blocked: true }, state);
     if (log.wants(action, evaluation.decision)) {
@@ -294,9 +295,9 @@ export function createRequestHandler(deps: RequestPathDeps) {
     policy: CompiledPolicy,
     evaluation: Evaluation,
     started: number,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<FastifyReply> | undefined {
+    request: TrafficRequest,
+    reply: Reply,
+  ): Promise<Reply> | undefined {
     const requestId = request.id;
     if (evaluation.kind === 'refused') {
       const route = evaluation.route?.name ?? '';
@@ -327,7 +328,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
 
     const enforced: Decision = policy.mode === 'monitor' ? 'allow' : evaluation.effective;
     if (enforced === 'allow') return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
-    const settle = (action: string | undefined): Promise<FastifyReply> | undefined => {
+    const settle = (action: string | undefined): Promise<Reply> | undefined => {
       if (action === undefined) return forward(policy, evaluation, enforced, decisionMs, request.raw, reply);
       answered(policy, evaluation, enforced, action, decisionMs, reply);
       return undefined;
@@ -336,7 +337,7 @@ export function createRequestHandler(deps: RequestPathDeps) {
     return action instanceof Promise ? action.then((a) => settle(a) ?? reply) : settle(action);
   }
 
-  return function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> | undefined {
+  return function handle(request: TrafficRequest, reply: Reply): Promise<Reply> | undefined {
     const started = performance.now();
     const raw = request.raw;
     const requestId = request.id;

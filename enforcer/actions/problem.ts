@@ -4,7 +4,7 @@
  * call gets the same answer in gRPC's terms (grpc-status.ts).
  */
 import type { ServerHttp2Stream } from 'node:http2';
-import type { FastifyReply } from 'fastify';
+import type { Reply } from '../listener/reply.ts';
 import { headerSafe } from '../proxy/headers.ts';
 import { GRPC, isGrpc } from './grpc-status.ts';
 
@@ -48,7 +48,7 @@ export interface ProblemOptions {
 }
 
 export function sendProblem(
-  reply: FastifyReply,
+  reply: Reply,
   code: ProblemCode,
   requestId: string,
   options: ProblemOptions = {},
@@ -81,7 +81,7 @@ export function sendProblem(
  * stable code, no message. Challenge headers (WWW-Authenticate) travel as response metadata.
  */
 function sendGrpcStatus(
-  reply: FastifyReply,
+  reply: Reply,
   grpcStatus: number,
   message: string,
   requestId: string,
@@ -95,7 +95,7 @@ function sendGrpcStatus(
     'grpc-message': headerSafe(message),
   };
   // Over HTTP/2 the status must come in the one HEADERS frame that ends the stream: clients read
-  // headers that do not end it as metadata and then miss the status. fastify's reply would send
+  // headers that do not end it as metadata and then miss the status. A reply would send
   // the headers and then an empty body.
   const stream = (reply.request.raw as unknown as { stream?: ServerHttp2Stream }).stream;
   if (stream !== undefined) {

@@ -8,7 +8,7 @@
  * allows them, so the app acts on the request the enforcer decided on.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyReply } from 'fastify';
+import type { Reply } from '../listener/reply.ts';
 
 const HOP_BY_HOP = new Set([
   // Answered by this proxy (Node sends 100 Continue to the client); the app gets the body.
@@ -118,7 +118,7 @@ export function downstreamResponseHeaders(
 
 /** The app's status and headers, as the client gets them: hop-by-hop fields dropped, our request id added. */
 export function replyWithAppHead(
-  reply: FastifyReply,
+  reply: Reply,
   status: number,
   headers: Record<string, string | string[] | undefined>,
   requestId: string,

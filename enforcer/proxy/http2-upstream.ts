@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
-import type { FastifyReply } from 'fastify';
 import { sendProblem } from '../actions/problem.ts';
+import type { Reply } from '../listener/reply.ts';
 import {
   downstreamResponseHeaders,
   type HeaderRules,
@@ -62,7 +62,7 @@ export class Http2Upstream implements Forwarder {
 
   forward(
     req: IncomingMessage,
-    reply: FastifyReply,
+    reply: Reply,
     pathAndQuery: string,
     extraHeaders: Record<string, string>,
     requestId: string,

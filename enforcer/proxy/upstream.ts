@@ -4,9 +4,9 @@
  * gets our own 502 or 504 problem document, never a hang.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyReply } from 'fastify';
 import type { Pool as PoolType } from 'undici';
 import { sendProblem } from '../actions/problem.ts';
+import type { Reply } from '../listener/reply.ts';
 import { Pool, request, undiciErrors } from '../net/http-client.ts';
 import { type HeaderRules, replyWithAppHead, upstreamRequestHeaders } from './headers.ts';
 
@@ -22,7 +22,7 @@ export interface UpstreamOptions {
 export interface Forwarder {
   forward(
     req: IncomingMessage,
-    reply: FastifyReply,
+    reply: Reply,
     pathAndQuery: string,
     extraHeaders: Record<string, string>,
     requestId: string,
@@ -70,7 +70,7 @@ export class Upstream implements Forwarder {
    */
   async forward(
     req: IncomingMessage,
-    reply: FastifyReply,
+    reply: Reply,
     pathAndQuery: string,
     extraHeaders: Record<string, string>,
     requestId: string,

@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastifyReply } from 'fastify';
 import { sendProblem } from '../actions/problem.ts';
+import type { Reply } from '../listener/reply.ts';
 import { nodeHttp } from '../net/http-client.ts';
 import type { EnforcerMetrics } from '../observability/metrics.ts';
 import { type HeaderRules, replyWithAppHead, upstreamRequestHeaders } from './headers.ts';
@@ -64,7 +64,7 @@ export class WebSocketTunnel {
 
   forward(
     req: IncomingMessage,
-    reply: FastifyReply,
+    reply: Reply,
     pathAndQuery: string,
     extraHeaders: Record<string, string>,
     requestId: string,

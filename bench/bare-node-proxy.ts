@@ -1,0 +1,40 @@
+/**
+ * A bare proxy without fastify: Node's `http` server in front of the same undici forwarding,
+ * nothing in between. Beside the bare fastify proxy it shows what fastify's routing and reply
+ * machinery cost per request, and so where the enforcer's distance to a Go proxy lives.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nodeHttp, Pool, request } from '../enforcer/net/http-client.ts';
+import {
+  downstreamResponseHeaders,
+  NO_HEADER_RULES,
+  upstreamRequestHeaders,
+} from '../enforcer/proxy/headers.ts';
+import { hasBody } from '../enforcer/proxy/upstream.ts';
+
+const [listenPort, upstreamUrl] = [Number(process.argv[2]), process.argv[3]!];
+const pool = new Pool(upstreamUrl, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const headers = upstreamRequestHeaders(req.headers, req.socket.remoteAddress, {}, NO_HEADER_RULES);
+  request(pool, {
+    method: req.method as 'GET',
+    path: req.url ?? '/',
+    headers,
+    body: hasBody(req) ? req : null,
+  }).then(
+    (up) => {
+      res.writeHead(up.statusCode, downstreamResponseHeaders(up.headers));
+      up.body.on('error', () => res.destroy());
+      up.body.pipe(res);
+    },
+    () => {
+      res.writeHead(502).end();
+    },
+  );
+}
+
+const server = nodeHttp.createServer({ keepAliveTimeout: 65_000 }, handle);
+server.listen(listenPort, '127.0.0.1', () => process.stdout.write(`ready ${listenPort}\n`));
+// Exit normally on a signal, so --cpu-prof can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
