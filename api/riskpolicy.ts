@@ -36,7 +36,7 @@ export const riskPolicySpec = z
       .describe('Sensitivity of requests that match no route.'),
     clientIdentity: clientIdentity.prefault({}),
     authentication: authentication.prefault({}),
-    routes: withoutRouteConflicts(keyedList(route, 256))
+    routes: withoutRouteConflicts(keyedList(route, 1024))
       .default([])
       .describe('Routes, matched on method and path; the most specific template wins.'),
     requestHandling: requestHandling.prefault({}),

@@ -10,22 +10,22 @@ const policy = (routes: unknown[], defaultSensitivity = 'medium') =>
     spec: { selector: {}, defaultSensitivity, routes },
   });
 
-describe('compiled routes', () => {
-  const table = compileRouteTable(
-    policy([
-      { name: 'catalogue', methods: ['GET'], path: '/products/*', sensitivity: 'low' },
-      {
-        name: 'transfer',
-        methods: ['POST'],
-        path: '/transfer',
-        sensitivity: 'critical',
-        authentication: 'required',
-      },
-      { name: 'legacy', methods: ['GET'], path: '/legacy', unlistedMethods: 'default' },
-      { name: 'admin', methods: ['GET'], path: '/admin', unlistedMethods: 'refuse' },
-    ]),
-  );
+const table = await compileRouteTable(
+  policy([
+    { name: 'catalogue', methods: ['GET'], path: '/products/*', sensitivity: 'low' },
+    {
+      name: 'transfer',
+      methods: ['POST'],
+      path: '/transfer',
+      sensitivity: 'critical',
+      authentication: 'required',
+    },
+    { name: 'legacy', methods: ['GET'], path: '/legacy', unlistedMethods: 'default' },
+    { name: 'admin', methods: ['GET'], path: '/admin', unlistedMethods: 'refuse' },
+  ]),
+);
 
+describe('compiled routes', () => {
   it('holds an unlisted method to the route, at no less than the default sensitivity', () => {
     const del = table.match('DELETE', '/products/1');
     expect(del.name).toBe('catalogue');

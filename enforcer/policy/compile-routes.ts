@@ -80,9 +80,12 @@ export function stricterRoute(a: CompiledRoute, b: CompiledRoute): CompiledRoute
   return a;
 }
 
-/** Throws RouteTableError (RG_ERR_ROUTE_CONFLICT) when two routes claim a method and template. */
-export function compileRouteTable(policy: RiskPolicy): RouteTable<CompiledRoute> {
-  return new RouteTable(
+/**
+ * Rejects (RouteTableError, RG_ERR_ROUTE_CONFLICT) when two routes claim a method and template.
+ * Built in slices, the event loop free in between (RouteTable.build).
+ */
+export function compileRouteTable(policy: RiskPolicy): Promise<RouteTable<CompiledRoute>> {
+  return RouteTable.build(
     policy.spec.routes.map((r) => {
       const value = compileRoute(r, policy);
       return { methods: r.methods, path: r.path, value, otherMethods: unlistedVariant(r, policy, value) };

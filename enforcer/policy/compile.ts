@@ -121,7 +121,7 @@ export async function compilePolicy(policy: RiskPolicy, options: CompileOptions)
 
   let routes: RouteTable<CompiledRoute>;
   try {
-    routes = compileRouteTable(policy);
+    routes = await compileRouteTable(policy);
   } catch (err) {
     throw at('spec.routes', err);
   }

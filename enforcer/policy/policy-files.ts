@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RiskPolicy } from '../../api/riskpolicy.ts';
-import { validateText } from '../../api/validate.ts';
+import { type ValidationResult, validateText } from '../../api/validate.ts';
 
 export class PolicyFileError extends Error {
   readonly code = 'RG_ERR_POLICY_INVALID';
@@ -80,4 +80,55 @@ export function loadPolicy(path: string): LoadedPolicy {
     throw new PolicyFileError(`${path}: expected exactly one RiskPolicy, found ${found.length}`);
   }
   return found[0]!;
+}
+
+/** Policies this large are parsed and validated on a worker thread; smaller ones inline (a few ms). */
+export const OFF_THREAD_BYTES = 16 * 1024;
+
+function sizeOf(path: string): number {
+  try {
+    return policyFilesOf(path).reduce((sum, f) => sum + statSync(f).size, 0);
+  } catch {
+    return 0;
+  }
+}
+
+type WorkerAnswer =
+  | { ok: true; policy: RiskPolicy; file: string }
+  | { ok: true; result: ValidationResult }
+  | { ok: false; message: string };
+
+async function onWorker(job: { path: string } | { text: string; name: string }): Promise<WorkerAnswer> {
+  const { Worker } = await import('node:worker_threads');
+  // The compiled image runs dist/…/policy-parse-worker.js; the sources run the .ts beside this.
+  const file = new URL(
+    `./policy-parse-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+    import.meta.url,
+  );
+  return new Promise<WorkerAnswer>((resolve, reject) => {
+    const worker = new Worker(file, { workerData: job });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`policy parser exited with ${code}`));
+    });
+  });
+}
+
+/** loadPolicy, with a large policy read, parsed and validated on a worker thread. */
+export async function loadPolicyOffThread(path: string): Promise<LoadedPolicy> {
+  if (sizeOf(path) < OFF_THREAD_BYTES) return loadPolicy(path);
+  const answer = await onWorker({ path });
+  if (!answer.ok) throw new PolicyFileError(answer.message);
+  if (!('policy' in answer)) throw new Error('policy parser answered out of turn');
+  return { policy: answer.policy, file: answer.file };
+}
+
+/** validateText, with a large text parsed and validated on a worker thread. */
+export async function validateTextOffThread(text: string, name: string): Promise<ValidationResult> {
+  if (text.length < OFF_THREAD_BYTES) return validateText(text, name);
+  const answer = await onWorker({ text, name });
+  if (!answer.ok) throw new Error(answer.message);
+  if (!('result' in answer)) throw new Error('policy parser answered out of turn');
+  return answer.result;
 }

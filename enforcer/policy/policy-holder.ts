@@ -5,11 +5,17 @@
  */
 import { EventEmitter } from 'node:events';
 import type { RiskPolicy } from '../../api/riskpolicy.ts';
-import { validateText } from '../../api/validate.ts';
+import type { ValidationResult } from '../../api/validate.ts';
 import { policyHash } from '../../contract/policy-hash.ts';
 import { type CompileOptions, compilePolicy } from './compile.ts';
 import type { CompiledPolicy } from './compiled-policy.ts';
-import { filesStamp, fingerprint, loadPolicy } from './policy-files.ts';
+import {
+  filesStamp,
+  fingerprint,
+  type LoadedPolicy,
+  loadPolicyOffThread,
+  validateTextOffThread,
+} from './policy-files.ts';
 
 export interface ReloadResult {
   ok: boolean;
@@ -50,9 +56,9 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
 
   private async load(): Promise<ReloadResult> {
     this.lastFingerprint = this.stamp();
-    let loaded: ReturnType<typeof loadPolicy>;
+    let loaded: LoadedPolicy;
     try {
-      loaded = loadPolicy(this.path);
+      loaded = await loadPolicyOffThread(this.path);
     } catch (err) {
       return this.refuse((err as Error).message);
     }
@@ -65,7 +71,12 @@ export class PolicyHolder extends EventEmitter<{ reload: [ReloadResult] }> {
    */
   applyText(text: string): Promise<ReloadResult> {
     const run = async (): Promise<ReloadResult> => {
-      const result = validateText(text, 'pushed config');
+      let result: ValidationResult;
+      try {
+        result = await validateTextOffThread(text, 'pushed config');
+      } catch (err) {
+        return this.refuse((err as Error).message);
+      }
       if (result.errors.length > 0 || result.policies.length !== 1) {
         return this.refuse(
           result.errors.map((e) => `${e.path}: ${e.message}`).join('; ') || 'expected exactly one RiskPolicy',

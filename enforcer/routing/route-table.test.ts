@@ -111,3 +111,62 @@ describe('methods a route does not list', () => {
     expect(guarded.matchStrictest('GET', '/files/a', undefined)).toBe('files');
   });
 });
+
+describe('methods outside the common set', () => {
+  const stricter = (a: string, b: string) => (b.length > a.length ? b : a);
+  const webdav = new RouteTable(
+    [
+      { methods: ['PROPFIND'], path: '/dav/*', value: 'dav-read', otherMethods: 'dav-other' },
+      { methods: ['POST'], path: '/transfer', value: 'transfer', otherMethods: 'transfer-other' },
+    ],
+    'default',
+    stricter,
+  );
+
+  it.each([
+    // A method a route names has its own tree.
+    ['PROPFIND', '/dav/a', 'dav-read'],
+    ['MKCOL', '/dav/a', 'dav-other'],
+    ['PROPFIND', '/transfer', 'transfer-other'],
+    // Any token an HTTP/2 client sends as a method is held to the path's rules, never waved to the default route.
+    ['BREW', '/transfer', 'transfer-other'],
+    ['X-ANYTHING', '/dav/a', 'dav-other'],
+    ['BREW', '/elsewhere', 'default'],
+  ])('%s %s → %s', (method, path, expected) => {
+    expect(webdav.match(method, path)).toBe(expected);
+  });
+});
+
+describe('building a large table in slices', () => {
+  const routes = Array.from({ length: 1000 }, (_, i) => ({
+    methods: [i % 3 === 0 ? 'POST' : 'GET'],
+    path: `/api/v1/r${i}/:id`,
+    value: `r${i}`,
+    otherMethods: i % 2 === 0 ? `r${i}-other` : undefined,
+  }));
+
+  it('matches exactly as a table built at once, and lets the event loop run while it builds', async () => {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const sliced = await RouteTable.build(routes, 'default');
+    clearInterval(ticker);
+    const atOnce = new RouteTable(routes, 'default');
+    for (const method of ['GET', 'HEAD', 'POST', 'DELETE', 'PROPFIND', 'BREW'])
+      for (const i of [0, 1, 2, 3, 500, 999])
+        expect(sliced.match(method, `/api/v1/r${i}/7`)).toBe(atOnce.match(method, `/api/v1/r${i}/7`));
+    expect(sliced.match('DELETE', '/api/v1/r0/7')).toBe('r0-other');
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('rejects a conflict the same way', async () => {
+    await expect(
+      RouteTable.build(
+        [
+          { methods: ['GET'], path: '/a/:x', value: 1 },
+          { methods: ['GET'], path: '/a/:y', value: 2 },
+        ],
+        0,
+      ),
+    ).rejects.toThrow(RouteTableError);
+  });
+});

@@ -83,6 +83,17 @@ describe('RiskPolicy CRD on a real apiserver', () => {
     expect(r.stderr).toContain(message);
   });
 
+  it('takes a large API: 1,024 routes accepted, the 1,025th refused with its field path', () => {
+    const routes = (n: number) =>
+      `  routes:\n${Array.from({ length: n }, (_, i) => `    - {name: r${i}, methods: [GET], path: /api/r${i}/:id}`).join('\n')}`;
+    const most = kubectlIn(policy(routes(1024)), 'apply', '--dry-run=server', '-f', '-');
+    expect(most.stderr).toBe('');
+    expect(most.status).toBe(0);
+    const over = kubectlIn(policy(routes(1025)), 'apply', '--dry-run=server', '-f', '-');
+    expect(over.status).not.toBe(0);
+    expect(over.stderr).toContain('spec.routes: Too many: 1025: must have at most 1024 items');
+  });
+
   it('accepts inline public keys, whose `y` and `n` members must be quoted in YAML 1.1 as kubectl reads it', () => {
     const jwk = JSON.parse(readFileSync('examples/keys/demo-issuer.jwks.json', 'utf8')).keys[0];
     const spec = (y: string) =>
