@@ -21,6 +21,7 @@ import { RedisStateStore } from '../enforcer/state/redis-store.ts';
 import type { StateStore } from '../enforcer/state/state-store.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
 import { demoToken } from '../test/support/tokens.ts';
+import { withRoutes } from './workload.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
@@ -44,12 +45,8 @@ function writeFeed(entries: number): void {
 }
 
 function writePolicy(routes: number): string {
-  const extra = Array.from(
-    { length: Math.max(0, routes - 4) },
-    (_, i) => `    - { name: r${i}, methods: [GET], path: /api/v1/r${i}/:id }`,
-  ).join('\n');
   const file = join(dir, `policy-${routes}.yaml`);
-  writeFileSync(file, template.replace('  signals:', `${extra}\n  signals:`));
+  writeFileSync(file, withRoutes(template, routes));
   return file;
 }
 
@@ -119,8 +116,28 @@ async function main() {
   );
   warm.stop();
 
+  // Clients first: the process's RSS after them is a process that has held only the bench policy.
+  const clients: { x: number; us: number; heapMb: number; rssMb: number }[] = [];
+  for (const count of SMOKE ? [10_000] : [10_000, 100_000, 1_000_000]) {
+    const policy = await compiled(writePolicy(10));
+    settle();
+    const before = process.memoryUsage().heapUsed;
+    const state = new MemoryStateStore();
+    const us = await decisionUs(policy, count, (i) => `/products/${i % 5000}`, addressOf, state);
+    settle();
+    // What the state (and every cache on the path) holds for them: bounded by their limits.
+    // And the whole process's resident memory with them: the GeoIP pages, the policy, every cache.
+    clients.push({
+      x: count,
+      us,
+      heapMb: Math.max(0, mb(process.memoryUsage().heapUsed - before)),
+      rssMb: Math.round(process.memoryUsage().rss / 1048576),
+    });
+    policy.stop();
+  }
+
   const routes: { x: number; us: number }[] = [];
-  for (const count of [10, 100, 256]) {
+  for (const count of [10, 100, 1000]) {
     const policy = await compiled(writePolicy(count));
     routes.push({
       x: count,
@@ -159,19 +176,6 @@ async function main() {
   }
   writeFeed(100_000);
 
-  const clients: { x: number; us: number; heapMb: number }[] = [];
-  for (const count of SMOKE ? [10_000] : [10_000, 100_000, 1_000_000]) {
-    const policy = await compiled(writePolicy(10));
-    settle();
-    const before = process.memoryUsage().heapUsed;
-    const state = new MemoryStateStore();
-    const us = await decisionUs(policy, count, (i) => `/products/${i % 5000}`, addressOf, state);
-    settle();
-    // What the state (and every cache on the path) holds for them: bounded by their limits.
-    clients.push({ x: count, us, heapMb: Math.max(0, mb(process.memoryUsage().heapUsed - before)) });
-    policy.stop();
-  }
-
   // Redis bytes per tracked subject: token holders browsing, learned into Redis.
   const redis = await startRedisServer();
   const subjects = SMOKE ? 200 : 5000;
@@ -205,11 +209,13 @@ async function main() {
 
   const summary = {
     decisionUsAt10Routes: routes[0]!.us,
-    decisionUsAt256Routes: routes.at(-1)!.us,
-    routeCostRatio256To10: +(routes.at(-1)!.us / routes[0]!.us).toFixed(3),
+    decisionUsAt1000Routes: routes.at(-1)!.us,
+    routeCostRatio1000To10: +(routes.at(-1)!.us / routes[0]!.us).toFixed(3),
     decisionUsAt1MFeedEntries: feeds.at(-1)!.us,
     feedMbAt1MEntries: feeds.at(-1)!.mb,
     heapMbAtMostClients: clients.at(-1)!.heapMb,
+    /** The process's RSS after deciding for the most distinct clients (1M in a full run). */
+    rssMbAtMostClients: clients.at(-1)!.rssMb,
     redisBytesPerSubject: bytesPerSubject,
   };
   writeResults(routes, feeds, clients, bytesPerSubject, summary);
@@ -253,7 +259,7 @@ function svg(panels: { title: string; points: { x: number; us: number }[] }[]): 
 function writeResults(
   routes: { x: number; us: number }[],
   feeds: { x: number; us: number; mb: number }[],
-  clients: { x: number; us: number; heapMb: number }[],
+  clients: { x: number; us: number; heapMb: number; rssMb: number }[],
   bytesPerSubject: number,
   summary: Record<string, number>,
 ): void {
@@ -282,9 +288,9 @@ ${routes.map((r) => `| ${r.x} | ${r.us} |`).join('\n')}
 | ---: | ---: | ---: |
 ${feeds.map((f) => `| ${f.x.toLocaleString('en')} | ${f.us} | ${f.mb} |`).join('\n')}
 
-| distinct clients (one request each) | decision µs | heap they hold, MB |
-| ---: | ---: | ---: |
-${clients.map((c) => `| ${c.x.toLocaleString('en')} | ${c.us} | ${c.heapMb} |`).join('\n')}
+| distinct clients (one request each) | decision µs | heap they hold, MB | process RSS after them, MB |
+| ---: | ---: | ---: | ---: |
+${clients.map((c) => `| ${c.x.toLocaleString('en')} | ${c.us} | ${c.heapMb} | ${c.rssMb} |`).join('\n')}
 
 Redis bytes per tracked subject (a token holder browsing with a device cookie, everything it
 teaches): ${bytesPerSubject}.

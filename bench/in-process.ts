@@ -1,9 +1,9 @@
 /**
  * What the benchmark measures inside one process rather than over HTTP: the decision itself
  * (evaluate() with hrtime around each call, state in memory), the Redis wait of a state read, and
- * the event loop's longest stall while a million-entry feed reloads.
+ * the event loop's longest stall while a large policy is compiled and swapped in.
  */
-import { utimesSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ProofOfWork } from '../enforcer/actions/proof-of-work.ts';
@@ -12,10 +12,12 @@ import { evaluate } from '../enforcer/evaluate.ts';
 import { FeedSource } from '../enforcer/feeds/feed-source.ts';
 import { compilePolicy } from '../enforcer/policy/compile.ts';
 import { loadPolicy } from '../enforcer/policy/policy-files.ts';
+import { PolicyHolder } from '../enforcer/policy/policy-holder.ts';
 import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
 import { RedisStateStore } from '../enforcer/state/redis-store.ts';
 import { jsonCodec, StatePlan } from '../enforcer/state/slots.ts';
 import { zipfPick } from './client-mix.ts';
+import { withRoutes } from './workload.ts';
 
 function percentiles(times: number[]): { p50: number; p99: number } {
   times.sort((a, b) => a - b);
@@ -86,45 +88,36 @@ export async function redisWait(url: string, n: number) {
 }
 
 /**
- * The longest the event loop stalled while a 1,000,000-entry feed (IPv4 and IPv6) was reloaded,
- * `refreshes` times, with a timer ticking every millisecond as stand-in traffic
- * (perf_hooks.monitorEventLoopDelay, 1 ms resolution). Milliseconds.
+ * The longest the event loop stalled while the enforcer's policy holder, running a large policy
+ * (the bench policy with 1,000 routes: its 100,000-entry feed, GeoIP and ASN data, JWT keys),
+ * reloaded `reloads` edited versions of it, each parsed, compiled and swapped in, with a timer
+ * ticking every millisecond as stand-in traffic. Milliseconds, and the slowest reload's wall time.
  */
-export async function feedRefreshStall(dir: string, refreshes: number, entries = 1_000_000): Promise<number> {
-  const file = join(dir, 'million.txt');
-  const lines: string[] = [];
-  for (let i = 0; i < entries; i++) {
-    lines.push(
-      i % 5 === 4
-        ? `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`
-        : `${(i >>> 16) + 1}.${(i >>> 8) & 255}.${i & 255}.0/30`,
-    );
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  const source = new FeedSource(
-    {
-      name: 'million',
-      file,
-      format: 'plain',
-      refreshMs: 3_600_000,
-      category: 'bench',
-      weight: 90,
-      required: false,
-    },
-    () => {},
-  );
+export async function policyReloadStall(
+  template: string,
+  dir: string,
+  reloads: number,
+): Promise<{ maxStallMs: number; slowestLoadMs: number }> {
+  const file = join(dir, 'reloaded-policy.yaml');
+  const write = (i: number) => writeFileSync(file, withRoutes(template, 1000 + i));
+  write(0);
+  const holder = new PolicyHolder(file);
+  // The first load happens before the enforcer listens: only reloads meet traffic.
+  const first = await holder.reload();
+  if (!first.ok) throw new Error(`the bench policy did not load: ${first.error}`);
   const ticker = setInterval(() => {}, 1);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
-  for (let i = 0; i < refreshes; i++) {
-    // A new mtime makes it a change to load.
-    utimesSync(file, new Date(), new Date(Date.now() + (i + 1) * 1000));
-    await source.refresh();
+  let slowest = 0;
+  for (let i = 1; i <= reloads; i++) {
+    write(i);
+    const started = performance.now();
+    const result = await holder.reload();
+    slowest = Math.max(slowest, performance.now() - started);
+    if (!result.ok) throw new Error(`the bench policy did not reload: ${result.error}`);
   }
   delay.disable();
   clearInterval(ticker);
-  source.stop();
-  if (source.status().entries !== entries)
-    throw new Error(`the feed loaded ${source.status().entries} entries`);
-  return Math.round(delay.max / 1e6);
+  holder.stop();
+  return { maxStallMs: Math.round(delay.max / 1e6), slowestLoadMs: Math.round(slowest) };
 }

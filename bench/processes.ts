@@ -2,7 +2,7 @@
  * Processes of the benchmark, each pinned to a core and stopped when the run ends, and what the
  * harness reads of them: CPU time, RSS, an HTTP answer.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
@@ -201,4 +201,25 @@ export function rssMb(pid: number | undefined): number {
   if (!pid) return 0;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
+}
+
+/**
+ * CPU µs per request of a process under `seconds` of the bench's closed-loop mix (wrk, 32
+ * connections, no attack traffic), from the process's own counters; memory right after.
+ */
+export function cpuPerRequest(
+  root: string,
+  url: string,
+  pid: number,
+  files: Record<string, string>,
+  seconds: number,
+): number {
+  const before = cpuUs(pid);
+  const out = execFileSync(
+    'taskset',
+    ['-c', LOAD_CORE, 'wrk', '-t1', '-c32', `-d${seconds}s`, '-s', join(root, 'bench/wrk.lua'), url],
+    { encoding: 'utf8', env: { ...process.env, ...files, RG_ATTACK_SHARE: '0' } },
+  );
+  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 1);
+  return +((cpuUs(pid) - before) / total).toFixed(1);
 }

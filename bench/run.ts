@@ -1,18 +1,24 @@
 /**
  * `make bench`: one run on this machine, every target measured side by side and interleaved —
- * direct, nginx, a bare fastify+undici proxy, the enforcer (monitor, enforce, enforce with
- * Redis, under attack) — closed-loop for throughput (wrk) and open-loop at a fixed rate for
- * latency (vegeta), plus the decision itself measured in-process. Writes bench/results/ and ends with
- * one JSON line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
+ * direct, nginx, Caddy, Caddy + Coraza, bare Node proxies (node:http and fastify, each with
+ * undici), the enforcer (monitor, enforce, enforce with Redis, under attack) — closed-loop for
+ * throughput (wrk) and open-loop at a fixed rate for latency (vegeta, five runs per target);
+ * then CPU per request across fresh starts against one long-lived process and nginx, at 10 and
+ * 1,000 routes, the decision in-process, event-loop stalls while a million-entry feed and a
+ * 1,000-route policy reload, and the cost curves. Writes bench/results/ and ends with one JSON
+ * line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { NODE_FLAGS, PROCESS_ENV } from '../cli/node-flags.ts';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
 import { spread, zipfPick } from './client-mix.ts';
+import { measureFeedStallUnderLoad } from './feed-refresh-under-load.ts';
 import { runGrpcArm } from './grpc-arm.ts';
-import { decisionTimes, feedRefreshStall, redisWait } from './in-process.ts';
+import { decisionTimes, policyReloadStall, redisWait } from './in-process.ts';
 import { peerBinary, startCaddy } from './peers.ts';
 import {
   children,
@@ -28,18 +34,34 @@ import {
   startNode as startNodeIn,
   stop,
 } from './processes.ts';
-import { writeResults } from './results.ts';
+import { type Guard, type ResultRow, writeResults } from './results.ts';
+import { measureRouteCost } from './routes-arm.ts';
+import { measureStartSpread } from './start-spread.ts';
 import { writeWorkload } from './workload.ts';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
 const ROUNDS = SMOKE ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CLOSED_SECONDS = SMOKE ? 1 : 8;
-const WARM_SECONDS = SMOKE ? 1 : 6;
+/**
+ * Warm-up before each measured run. A fresh Node process keeps getting cheaper for its first
+ * ~15 s under this load (the JIT tiers up, the GeoIP pages and per-client caches fill): the
+ * enforcer used ~800 µs of CPU per request in its first two seconds and ~230 after twelve, the
+ * bare proxy ~370 and ~160 after six, on the same machine. A 6-second warm-up measured the
+ * enforcer part-way down that slope (bench/README.md). Processes that live through the run
+ * (direct, nginx, Caddy) need only a short one.
+ */
+const FRESH_WARM_SECONDS = SMOKE ? 1 : 16;
+const WARM_SECONDS = SMOKE ? 1 : 4;
+/** Open-loop runs per target: a p99 is quoted with its spread over these. */
+const LATENCY_ROUNDS = SMOKE ? 1 : 5;
 const OPEN_SECONDS = SMOKE ? 1 : 8;
 const OPEN_RATE = 1000;
 const CONNECTIONS = 32;
 const ROOT = resolve(import.meta.dirname, '..');
 const CADDY = 'caddy reverse_proxy';
+/** The enforcer's own HTTP layer with nothing in between: the reference for its ratios. */
+const BARE = 'bare node:http+undici proxy';
+const ENFORCE = 'enforcer enforce (memory)';
 /** What attack requests carry in their query, as bench/wrk.lua sends them (URL-encoded). */
 const ATTACK_PAYLOADS = [
   '%27%20OR%20%271%27%3D%271',
@@ -61,6 +83,8 @@ interface Target {
   /** Share of requests from denied addresses. */
   attack: number;
   pid: () => number | undefined;
+  /** Its process starts afresh every round (and so warms longer). */
+  fresh?: boolean;
 }
 
 const nonOk = new Map<string, number>();
@@ -149,11 +173,18 @@ function openLoopTargets(
   return file;
 }
 
+interface Latency {
+  p50: number;
+  p99: number;
+  p999: number;
+}
+
 /**
  * Latency at a fixed rate with vegeta: requests leave on schedule whatever the answers do
  * (open loop, no coordinated omission), each timed from when it was sent to its last byte.
+ * Percentiles from every request's own latency (vegeta's CSV), µs.
  */
-function openLoop(vegeta: string, targetsFile: string): { p50: number; p99: number } {
+function openLoop(vegeta: string, targetsFile: string): Latency {
   const results = execFileSync(
     'taskset',
     [
@@ -171,12 +202,57 @@ function openLoop(vegeta: string, targetsFile: string): { p50: number; p99: numb
     ],
     { maxBuffer: 1 << 30 },
   );
-  const report = JSON.parse(
-    execFileSync(vegeta, ['report', '-type=json'], { input: results, encoding: 'utf8' }),
-  ) as { latencies: Record<string, number>; requests: number };
-  if (!(report.requests > 0)) throw new Error('vegeta sent no requests');
-  // vegeta reports nanoseconds.
-  return { p50: report.latencies['50th']! / 1000, p99: report.latencies['99th']! / 1000 };
+  const csv = execFileSync(vegeta, ['encode', '-to', 'csv'], {
+    input: results,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  // The third column is the request's latency in nanoseconds.
+  const latencies = csv
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number(line.split(',', 3)[2]) / 1000)
+    .sort((a, b) => a - b);
+  if (latencies.length === 0) throw new Error('vegeta sent no requests');
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!;
+  return { p50: at(0.5), p99: at(0.99), p999: at(0.999) };
+}
+
+/** vegeta at the open-loop rate for `seconds`, the event loop of this process free meanwhile; results dropped. */
+async function openLoopAsync(vegeta: string, targetsFile: string, seconds: number): Promise<void> {
+  await promisify(execFile)(
+    'taskset',
+    [
+      '-c',
+      LOAD_CORE,
+      vegeta,
+      'attack',
+      `-rate=${SMOKE ? 500 : OPEN_RATE}/s`,
+      `-duration=${seconds}s`,
+      '-format=json',
+      `-targets=${targetsFile}`,
+      '-keepalive=true',
+      '-http2=false',
+      '-timeout=10s',
+      '-output=/dev/null',
+    ],
+    { maxBuffer: 1 << 20 },
+  );
+}
+
+const spreadOf = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+
+/**
+ * The cost curves (bench/cost-curves.ts) in a process of their own, with the enforcer's V8 flags:
+ * they measure the memory one process holds. Its summary line.
+ */
+function costCurves(): Record<string, number> {
+  const out = execFileSync(NODE, [...NODE_FLAGS, '--expose-gc', join(ROOT, 'bench/cost-curves.ts')], {
+    encoding: 'utf8',
+    env: { ...process.env, ...PROCESS_ENV },
+    maxBuffer: 1 << 26,
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
 }
 
 const median = (xs: number[]) => {
@@ -187,7 +263,8 @@ const median = (xs: number[]) => {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'riskgate-bench-'));
   try {
-    const { ips, tokens, bad, files, policy } = await writeWorkload(dir, SMOKE ? 500 : 5000);
+    const workload = await writeWorkload(dir, SMOKE ? 500 : 5000);
+    const { ips, tokens, bad, files, policy } = workload;
     const vegeta = vegetaBinary();
 
     const redis = await startRedisServer();
@@ -197,6 +274,7 @@ async function main() {
       upB,
       nginxPort,
       barePort,
+      bareNodePort,
       monPort,
       monAdmin,
       enfPort,
@@ -229,6 +307,7 @@ async function main() {
      * them; with a process per round it is one round, and the median sets it aside.
      */
     const startNodeTargets = async () => ({
+      bareNode: await startNode('bench/bare-node-proxy.ts', [String(bareNodePort), upstreamUrl]),
       bare: await startNode('bench/bare-proxy.ts', [String(barePort), upstreamUrl]),
       monitor: await startEnforcerIn(ROOT, {
         listen: monPort!,
@@ -270,15 +349,41 @@ async function main() {
         : []),
       // The enforcers run right after the bare proxy: the ratios pair runs seconds apart, so
       // the machine's drift between rounds divides out.
-      { name: 'bare fastify+undici proxy', url: url(barePort), attack: 0, pid: () => current.bare.pid },
-      { name: 'enforcer enforce (memory)', url: url(enfPort), attack: 0, pid: () => current.enforce.pid },
+      {
+        name: 'bare fastify+undici proxy',
+        url: url(barePort),
+        attack: 0,
+        pid: () => current.bare.pid,
+        fresh: true,
+      },
+      {
+        name: BARE,
+        url: url(bareNodePort),
+        attack: 0,
+        pid: () => current.bareNode.pid,
+        fresh: true,
+      },
+      {
+        name: ENFORCE,
+        url: url(enfPort),
+        attack: 0,
+        pid: () => current.enforce.pid,
+        fresh: true,
+      },
       {
         name: 'enforcer enforce (Redis)',
         url: url(redisEnfPort),
         attack: 0,
         pid: () => current.enforceRedis.pid,
+        fresh: true,
       },
-      { name: 'enforcer monitor (memory)', url: url(monPort), attack: 0, pid: () => current.monitor.pid },
+      {
+        name: 'enforcer monitor (memory)',
+        url: url(monPort),
+        attack: 0,
+        pid: () => current.monitor.pid,
+        fresh: true,
+      },
       {
         name: 'enforcer under attack (50% denied)',
         url: url(enfPort),
@@ -294,7 +399,7 @@ async function main() {
     ];
 
     const throughput = new Map<string, number[]>(targets.map((t) => [t.name, []]));
-    const latency = new Map<string, { p50: number; p99: number }[]>(targets.map((t) => [t.name, []]));
+    const latency = new Map<string, Latency[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       if (round > 0) {
         await Promise.all(Object.values(current).map(stop));
@@ -307,7 +412,7 @@ async function main() {
       for (const t of targets) {
         // Warm each target just before it is measured (JIT, token cache, GeoIP cache): no target
         // pays for a fresh start or for its place in the order.
-        wrk(t, files, WARM_SECONDS, false);
+        wrk(t, files, t.fresh ? FRESH_WARM_SECONDS : WARM_SECONDS, false);
         throughput.get(t.name)!.push(wrk(t, files));
       }
     }
@@ -323,7 +428,7 @@ async function main() {
         .filter((x) => x.attack < 1 && keepsUp(x))
         .map((t) => [t, openLoopTargets(dir, t, { ips, tokens, bad })]),
     );
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < LATENCY_ROUNDS; round++) {
       for (const [t, file] of openLoopFiles) latency.get(t.name)!.push(openLoop(vegeta, file));
     }
     const rssAtEnd = rssMb(current.enforce.pid);
@@ -346,14 +451,48 @@ async function main() {
       clientIp: ips[0]!,
       rounds: ROUNDS,
       seconds: CLOSED_SECONDS,
-      warmSeconds: WARM_SECONDS,
+      warmSeconds: FRESH_WARM_SECONDS,
+    });
+    const spreadDir = join(dir, 'spread');
+    mkdirSync(spreadDir);
+    const spread = await measureStartSpread(ROOT, {
+      dir: spreadDir,
+      upstreamPort: upA!,
+      policy: policy('enforce'),
+      files,
+      starts: SMOKE ? 2 : 8,
+      warmSeconds: FRESH_WARM_SECONDS,
+      seconds: SMOKE ? 1 : 5,
+    });
+    const routeCost = await measureRouteCost(ROOT, {
+      upstreamPort: upA!,
+      workload,
+      rounds: ROUNDS,
+      warmSeconds: FRESH_WARM_SECONDS,
+      seconds: CLOSED_SECONDS,
     });
     const decision = await decisionTimes(policy('enforce'), ips, tokens, SMOKE ? 2000 : 30_000);
     const redisRead = await redisWait(redis.url, SMOKE ? 500 : 5000);
-    const stallMs = await feedRefreshStall(dir, SMOKE ? 1 : 5, SMOKE ? 200_000 : 1_000_000);
+    const feedStall = await measureFeedStallUnderLoad(ROOT, {
+      dir,
+      upstreamPort: upA!,
+      workload,
+      entries: SMOKE ? 200_000 : 1_000_000,
+      warmSeconds: FRESH_WARM_SECONDS,
+      seconds: SMOKE ? 4 : 20,
+      load: (url, seconds) =>
+        openLoopAsync(
+          vegeta,
+          openLoopTargets(dir, { name: 'feed', url, attack: 0, pid: () => undefined }, { ips, tokens, bad }),
+          seconds,
+        ),
+    });
+    const stallMs = feedStall.withRefreshesMs;
+    const reload = await policyReloadStall(readFileSync(policy('enforce'), 'utf8'), dir, SMOKE ? 1 : 5);
     await (redis as unknown as { destroy(): Promise<void> }).destroy();
+    const curves = costCurves();
 
-    const rows = targets.map((t) => {
+    const rows: ResultRow[] = targets.map((t) => {
       const lat = latency.get(t.name)!;
       return {
         target: t.name,
@@ -366,10 +505,13 @@ async function main() {
         non2xxPercent: +((100 * (nonOk.get(t.name) ?? 0)) / Math.max(1, sent.get(t.name) ?? 0)).toFixed(2),
         p50Us: lat.length ? Math.round(median(lat.map((l) => l.p50))) : undefined,
         p99Us: lat.length ? Math.round(median(lat.map((l) => l.p99))) : undefined,
+        /** max − min of the p99 over the open-loop runs. */
+        p99SpreadUs: lat.length ? Math.round(spreadOf(lat.map((l) => l.p99))) : undefined,
+        p999Us: lat.length ? Math.round(median(lat.map((l) => l.p999))) : undefined,
       };
     });
-    const bareName = 'bare fastify+undici proxy';
-    const enforceName = 'enforcer enforce (memory)';
+    const bareName = BARE;
+    const enforceName = ENFORCE;
     const by = (name: string) => rows.find((r) => r.target === name)!;
     const bareRow = by(bareName);
     const enforceRow = by(enforceName);
@@ -380,13 +522,21 @@ async function main() {
       return +median(a.map((x, i) => x / b[i]!)).toFixed(3);
     };
     const summary = {
+      /** Against the bare node:http proxy: the enforcer's own HTTP layer with nothing in between. */
       throughputRatio: pairedRatio(enforceName, bareName),
       redisThroughputRatio: pairedRatio('enforcer enforce (Redis)', bareName),
+      /** Against the bare fastify proxy, the reference of earlier runs. */
+      throughputRatioVsFastifyProxy: pairedRatio(enforceName, 'bare fastify+undici proxy'),
       nginxThroughputRatio: pairedRatio(enforceName, 'nginx proxy_pass'),
       /** The same comparison by CPU time per request: bare ÷ enforcer, less disturbed by the load generator. */
       cpuRatio: pairedRatio(bareName, enforceName, cpuPerRequest),
-      addedP99UsVsBareProxy: enforceRow.p99Us! - bareRow.p99Us!,
+      /** Medians of five open-loop runs each at 1,000 rps. */
+      addedP99UsVsBareProxyMedian: enforceRow.p99Us! - bareRow.p99Us!,
       addedP99UsVsDirect: enforceRow.p99Us! - by('direct').p99Us!,
+      p99SpreadUs: enforceRow.p99SpreadUs!,
+      bareP99SpreadUs: bareRow.p99SpreadUs!,
+      p999Us: enforceRow.p999Us!,
+      bareP999Us: bareRow.p999Us!,
       decisionP50Us: +decision.p50.toFixed(1),
       decisionP99Us: +decision.p99.toFixed(1),
       redisWaitP50Us: +redisRead.p50.toFixed(1),
@@ -399,7 +549,22 @@ async function main() {
       rssMb: median(rssUnderLoad.get(enforceName)!),
       rssAtEndMb: rssAtEnd,
       denyPathSpeedup: pairedRatio('enforcer deny path (100% denied)', enforceName),
+      /** The enforcer's own longest event-loop delay under load while a 1M-entry feed refreshed every 3 s. */
       maxEventLoopStallMsDuringFeedRefresh: stallMs,
+      /** ... under the same load, the feed left alone. */
+      maxEventLoopDelayMsUnderLoad: feedStall.controlMs,
+      maxEventLoopStallMsDuringPolicyReload: reload.maxStallMs,
+      slowestPolicyLoadMs: reload.slowestLoadMs,
+      /** CPU per request over fresh starts and within one long-lived process: max ÷ min − 1. */
+      cpuSpreadAcrossStarts: spread.cpuSpreadAcrossStarts,
+      cpuSpreadWithinProcess: spread.cpuSpreadWithinProcess,
+      nginxCpuSpread: spread.nginxCpuSpread,
+      cpuPerRequestAt10Routes: routeCost.cpuPerRequestAt10Routes,
+      cpuPerRequestAt1000Routes: routeCost.cpuPerRequestAt1000Routes,
+      routeCpuRatio1000To10: routeCost.routeCpuRatio1000To10,
+      rssMbAt1000Routes: routeCost.rssMbAt1000Routes,
+      /** A process holding the bench policy after deciding for 1,000,000 distinct clients (cost curves). */
+      rssMbAt1MClients: curves['rssMbAtMostClients']!,
       ...(caddy && coraza
         ? {
             /** The enforcer's CPU per request ÷ each peer's, paired per round. */
@@ -416,17 +581,78 @@ async function main() {
     };
     rows.push(...grpc.rows);
 
+    const guards: Guard[] = [
+      [
+        'throughput, memory ÷ bare node:http proxy',
+        '≥ 0.80',
+        summary.throughputRatio,
+        summary.throughputRatio >= 0.8,
+      ],
+      [
+        'throughput, Redis ÷ bare node:http proxy',
+        '≥ 0.72',
+        summary.redisThroughputRatio,
+        summary.redisThroughputRatio >= 0.72,
+      ],
+      ['RSS under load, MB', '≤ 150', summary.rssMb, summary.rssMb <= 150],
+      [
+        'longest event-loop delay at 1k rps while a 1M-entry feed is replaced every 3 s, ms',
+        '≤ 10',
+        stallMs,
+        stallMs <= 10,
+      ],
+      [
+        'longest event-loop stall while a 1,000-route policy reloads, ms',
+        '≤ 10',
+        reload.maxStallMs,
+        reload.maxStallMs <= 10,
+      ],
+      [
+        'CPU spread across starts (within one process + 0.05)',
+        `≤ ${(spread.cpuSpreadWithinProcess + 0.05).toFixed(3)}`,
+        spread.cpuSpreadAcrossStarts,
+        spread.cpuSpreadAcrossStarts <= spread.cpuSpreadWithinProcess + 0.05,
+      ],
+      [
+        'CPU per request at 1,000 routes ÷ at 10',
+        '≤ 1.10',
+        routeCost.routeCpuRatio1000To10,
+        routeCost.routeCpuRatio1000To10 <= 1.1,
+      ],
+      ...(caddy && coraza
+        ? ([
+            [
+              'CPU per request ÷ Caddy reverse_proxy',
+              '≤ 1.2',
+              summary.caddyCpuRatio!,
+              summary.caddyCpuRatio! <= 1.2,
+            ],
+            [
+              'CPU per request ÷ Caddy + Coraza',
+              '≤ 0.2',
+              summary.corazaCpuRatio!,
+              summary.corazaCpuRatio! <= 0.2,
+            ],
+          ] as Guard[])
+        : []),
+    ];
+
     writeResults(ROOT, {
       smoke: SMOKE,
       rows,
       summary,
+      guards,
+      spread,
+      routeCost,
       setup: {
         connections: CONNECTIONS,
         closedSeconds: CLOSED_SECONDS,
         warmSeconds: WARM_SECONDS,
+        freshWarmSeconds: FRESH_WARM_SECONDS,
         openRate: OPEN_RATE,
         openSeconds: OPEN_SECONDS,
         rounds: ROUNDS,
+        latencyRounds: LATENCY_ROUNDS,
         clients: ips.length,
       },
     });

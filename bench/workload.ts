@@ -22,6 +22,17 @@ export interface Workload {
   files: Record<string, string>;
   /** The bench policy in `mode` (monitor or enforce), as a file. */
   policy: (mode: 'monitor' | 'enforce') => string;
+  /** The bench policy (enforce) with routes added until it has `routes` of them, as a file. */
+  policyWithRoutes: (routes: number) => string;
+}
+
+/** The bench policy's YAML with routes `/api/v1/r<i>/:id` added until it has `routes` of them. */
+export function withRoutes(template: string, routes: number): string {
+  const extra = Array.from(
+    { length: Math.max(0, routes - 4) },
+    (_, i) => `    - { name: r${i}, methods: [GET], path: /api/v1/r${i}/:id }`,
+  ).join('\n');
+  return template.replace('  signals:', `${extra}\n  signals:`);
 }
 
 export async function writeWorkload(dir: string, clients: number): Promise<Workload> {
@@ -52,5 +63,10 @@ export async function writeWorkload(dir: string, clients: number): Promise<Workl
   const template = readFileSync(join(ROOT, 'bench/policy.yaml'), 'utf8');
   for (const mode of ['monitor', 'enforce'])
     writeFileSync(join(dir, `${mode}.yaml`), template.replace('MODE', mode));
-  return { ips, tokens, bad, files, policy: (mode) => join(dir, `${mode}.yaml`) };
+  const policyWithRoutes = (routes: number) => {
+    const file = join(dir, `enforce-${routes}-routes.yaml`);
+    writeFileSync(file, withRoutes(template.replace('MODE', 'enforce'), routes));
+    return file;
+  };
+  return { ips, tokens, bad, files, policy: (mode) => join(dir, `${mode}.yaml`), policyWithRoutes };
 }

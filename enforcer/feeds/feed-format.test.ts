@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FeedFormatError, OFF_THREAD_BYTES, parseFeed, parseFeedOffThread } from './feed-format.ts';
+import {
+  FeedFormatError,
+  feedDigest,
+  OFF_THREAD_BYTES,
+  parseFeed,
+  parseFeedOffThread,
+} from './feed-format.ts';
 
 describe('feed formats', () => {
   it('reads plain lists with comments and blank lines', () => {
@@ -89,6 +95,29 @@ describe('large feeds, parsed off the event loop', () => {
     }
     // Parsing on this thread would have let no timer run until it was done.
     expect(turns).toBeGreaterThan(0);
+  });
+
+  it('reads a large file on the worker, and does not parse the same list again', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'riskgate-feed-'));
+    const file = join(dir, 'big.txt');
+    writeFileSync(file, text);
+    const input = { file, size: Buffer.byteLength(text) };
+    const first = await parseFeedOffThread(input, 'plain', undefined);
+    expect(first?.entries).toBe(parseFeed(text, 'plain').entries);
+    expect(first?.digest).toBe(feedDigest(text));
+    // Served again unchanged: nothing parsed, nothing to swap.
+    expect(await parseFeedOffThread(input, 'plain', first!.digest)).toBeUndefined();
+    writeFileSync(file, `${text}203.0.113.0/24\n`);
+    const changed = await parseFeedOffThread(
+      { file, size: Buffer.byteLength(text) + 15 },
+      'plain',
+      first!.digest,
+    );
+    expect(changed?.ranges.hasText('203.0.113.7')).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports a broken feed from the worker as the same error', async () => {

@@ -4,6 +4,8 @@
  * contract says (contract/shared-feed.ts). A line that is not an address is counted, not fatal:
  * real feeds carry the odd stray line, and one must not cost us the other million.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
   checkInvalidShare,
   type FeedFormat,
@@ -18,6 +20,8 @@ export interface ParsedFeed {
   ranges: IpRangeSet;
   entries: number;
   invalidLines: number;
+  /** feedDigest of the list, when parsed through parseFeedOffThread. */
+  digest?: string;
 }
 
 export function parseFeed(text: string, format: FeedFormat): ParsedFeed {
@@ -33,27 +37,61 @@ export function parseFeed(text: string, format: FeedFormat): ParsedFeed {
 /** Texts longer than this are parsed on a worker thread (a million lines is some 15 MB). */
 export const OFF_THREAD_BYTES = 1 << 20;
 
+/** What a feed's list is read from: its text or bytes, or a file the parser reads itself. */
+export type FeedInput = string | Uint8Array | { file: string; size: number };
+
+/** The list's identity: a list served again unchanged is not parsed again. */
+export function feedDigest(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /**
- * parseFeed, on a worker thread for a large text, so that the event loop keeps serving requests
- * while a big feed is decoded, parsed, sorted and merged; the set is then swapped in at once.
- * Bytes (a file, a download, Redis) move to the worker without a copy; a string would be
- * serialised on this thread, which for 15 MB stalls it for a hundred milliseconds.
+ * parseFeed, on a worker thread for a large list, so that the event loop keeps serving requests
+ * while a big feed is read, decoded, parsed, sorted and merged; the set is then swapped in at
+ * once. A file is read by the worker (its bytes never enter this thread's heap: twenty megabytes
+ * of them made V8 collect the whole heap at every refresh, a pause of tens of milliseconds);
+ * bytes (a download, Redis) move to the worker without a copy; a string would be serialised on
+ * this thread, which for 15 MB stalls it for a hundred milliseconds. With `unchangedFrom`, a list
+ * whose digest is that one is not parsed: undefined.
  */
-export async function parseFeedOffThread(
-  input: string | Uint8Array,
+export function parseFeedOffThread(input: FeedInput, format: FeedFormat): Promise<ParsedFeed>;
+export function parseFeedOffThread(
+  input: FeedInput,
   format: FeedFormat,
-): Promise<ParsedFeed> {
-  if (input.length < OFF_THREAD_BYTES) {
-    return parseFeed(typeof input === 'string' ? input : Buffer.from(input).toString('utf8'), format);
+  unchangedFrom: string | undefined,
+): Promise<ParsedFeed | undefined>;
+export async function parseFeedOffThread(
+  input: FeedInput,
+  format: FeedFormat,
+  unchangedFrom?: string,
+): Promise<ParsedFeed | undefined> {
+  const size = typeof input === 'object' && 'file' in input ? input.size : input.length;
+  if (size < OFF_THREAD_BYTES) {
+    const small = typeof input === 'object' && 'file' in input ? await readFile(input.file) : input;
+    const digest = feedDigest(small);
+    if (digest === unchangedFrom) return undefined;
+    const text = typeof small === 'string' ? small : Buffer.from(small).toString('utf8');
+    return { ...parseFeed(text, format), digest };
   }
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  // Its own buffer, so the transfer moves exactly these bytes (a Buffer may share its memory).
-  const owned =
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
-      ? (bytes.buffer as ArrayBuffer)
-      : bytes.slice().buffer;
+  const job: { format: FeedFormat; unchangedFrom: string | undefined; file?: string; bytes?: Uint8Array } = {
+    format,
+    unchangedFrom,
+  };
+  const transferList: ArrayBuffer[] = [];
+  if (typeof input === 'object' && 'file' in input) {
+    job.file = input.file;
+  } else {
+    const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+    // Its own buffer, so the transfer moves exactly these bytes (a Buffer may share its memory).
+    const owned =
+      bytes.byteOffset === 0 &&
+      bytes.byteLength === bytes.buffer.byteLength &&
+      bytes.buffer instanceof ArrayBuffer
+        ? (bytes.buffer as ArrayBuffer)
+        : bytes.slice().buffer;
+    job.bytes = new Uint8Array(owned);
+    transferList.push(owned);
+  }
   const { Worker } = await import('node:worker_threads');
   // The compiled image runs dist/…/feed-parse-worker.js; the sources run the .ts beside this.
   const file = new URL(
@@ -61,21 +99,28 @@ export async function parseFeedOffThread(
     import.meta.url,
   );
   type Answer =
-    | { ok: true; arrays: RangeArrays; entries: number; invalidLines: number }
+    | { ok: true; unchanged: true }
+    | {
+        ok: true;
+        unchanged: false;
+        arrays: RangeArrays;
+        entries: number;
+        invalidLines: number;
+        digest: string;
+      }
     | { ok: false; message: string; format: boolean };
-  return new Promise<ParsedFeed>((resolve, reject) => {
-    const worker = new Worker(file, {
-      workerData: { bytes: new Uint8Array(owned), format },
-      transferList: [owned],
-    });
+  return new Promise<ParsedFeed | undefined>((resolve, reject) => {
+    const worker = new Worker(file, { workerData: job, transferList });
     worker.once('message', (m: Answer) => {
-      if (m.ok)
+      if (!m.ok) reject(m.format ? new FeedFormatError(m.message) : new Error(m.message));
+      else if (m.unchanged) resolve(undefined);
+      else
         resolve({
           ranges: IpRangeSet.fromArrays(m.arrays),
           entries: m.entries,
           invalidLines: m.invalidLines,
+          digest: m.digest,
         });
-      else reject(m.format ? new FeedFormatError(m.message) : new Error(m.message));
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {

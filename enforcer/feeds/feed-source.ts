@@ -3,7 +3,7 @@
  * a URL with conditional GET (ETag / Last-Modified), on the feed's interval, off the request
  * path. A failed refresh keeps the last good list and marks the feed stale.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import {
   FEED_FETCH_TIMEOUT_MS,
   FEED_MAX_BYTES,
@@ -12,7 +12,7 @@ import {
 } from '../../contract/shared-feed.ts';
 import { Agent, request } from '../net/http-client.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
-import { type FeedFormat, parseFeedOffThread } from './feed-format.ts';
+import { type FeedFormat, type FeedInput, parseFeedOffThread } from './feed-format.ts';
 
 export interface FeedSpec {
   name: string;
@@ -66,6 +66,8 @@ export class FeedSource {
   private fileMtime = -1;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  /** Digest of the list running, so that the same list served again is not parsed again. */
+  private digest: string | undefined;
   private readonly onChange: (source: FeedSource) => void;
   private sharedVersion: string | undefined;
   private failures = 0;
@@ -127,12 +129,16 @@ export class FeedSource {
     this.refreshing ??= this.load()
       .then(async (loaded) => {
         if (loaded !== undefined) {
-          const parsed = await parseFeedOffThread(loaded.text, this.spec.format);
-          this.ranges = parsed.ranges;
-          this.entries = parsed.entries;
+          const parsed = await parseFeedOffThread(loaded.text, this.spec.format, this.digest);
+          if (parsed !== undefined) {
+            this.ranges = parsed.ranges;
+            this.entries = parsed.entries;
+            this.digest = parsed.digest;
+          }
           // Validators only after a good parse: a cached garbage response must not pin us.
           loaded.commit();
-          this.onChange(this);
+          // The same list served again (a touched file, a server without validators) changes nothing.
+          if (parsed !== undefined) this.onChange(this);
         }
         this.loadedAt = Date.now();
         this.lastError = undefined;
@@ -149,15 +155,14 @@ export class FeedSource {
   }
 
   /** The new text, or undefined when unchanged since the last good load. */
-  private async load(): Promise<{ text: string | Uint8Array; commit: () => void } | undefined> {
+  private async load(): Promise<{ text: FeedInput; commit: () => void } | undefined> {
     if (this.spec.file) {
       const info = await stat(this.spec.file);
       if (info.mtimeMs === this.fileMtime && this.loadedAt > 0) return undefined;
       if (info.size > FEED_MAX_BYTES) throw new Error(`feed file larger than ${FEED_MAX_BYTES} bytes`);
-      // Bytes: decoded by the parser, off the event loop when the feed is large.
-      const text = await readFile(this.spec.file);
+      // Read by the parser, off the event loop when the feed is large.
       return {
-        text,
+        text: { file: this.spec.file, size: info.size },
         commit: () => {
           this.fileMtime = info.mtimeMs;
         },

@@ -1,0 +1,121 @@
+/**
+ * Does a threat feed's refresh stall the requests an enforcer is serving? The enforcer runs the
+ * bench policy with a 1,000,000-entry feed (IPv4 and IPv6) replaced by a different list every 3 s
+ * and re-read as often, under the bench's
+ * request mix at a fixed rate (open loop: a saturated loop is late by the queue in front of it,
+ * whatever a refresh does); the longest event-loop delay it saw comes from its own monitor
+ * (`riskgate_nodejs_eventloop_lag_max_seconds`, perf_hooks.monitorEventLoopDelay at 10 ms
+ * resolution, reset by each scrape). The same load with the feed left alone is the control: a
+ * busy loop is delayed by the requests themselves.
+ */
+import { linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../test/support/free-port.ts';
+import { cpuPerRequest, httpGet, startEnforcer, stop } from './processes.ts';
+import type { Workload } from './workload.ts';
+
+export interface FeedStall {
+  /** Longest event-loop delay under load while the feed refreshed, ms. */
+  withRefreshesMs: number;
+  /** ... under the same load with the feed unchanged, ms. */
+  controlMs: number;
+  refreshes: number;
+  entries: number;
+}
+
+/**
+ * A feed of `entries` lines, four IPv4 /30s to one IPv6 /64, none of them a client's; `variant`
+ * gives another list of the same shape. Written without holding the lines.
+ */
+export function writeMillionFeed(file: string, entries: number, variant = 0): void {
+  const out = Buffer.allocUnsafe(entries * 40);
+  let at = 0;
+  for (let i = 0; i < entries; i++) {
+    const line =
+      i % 5 === 4
+        ? `2001:db8:${(i >> 16).toString(16)}:${((i + variant) & 0xffff).toString(16)}::/64\n`
+        : `${200 + ((i >>> 16) % 23)}.${(i >>> 8) & 255}.${i & 255}.${variant * 4}/30\n`;
+    at += out.write(line, at, 'latin1');
+  }
+  writeFileSync(file, out.subarray(0, at));
+}
+
+async function lagMaxMs(adminUrl: string): Promise<number> {
+  const { body } = await httpGet(`${adminUrl}/metrics`);
+  const m = /^riskgate_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(body);
+  if (!m) throw new Error('the enforcer reports no event-loop lag');
+  return Math.round(Number(m[1]) * 1000);
+}
+
+async function feedEntries(adminUrl: string): Promise<number> {
+  const { body } = await httpGet(`${adminUrl}/metrics`);
+  return Number(/^riskgate_feed_entries\{feed="million"\} (\d+)$/m.exec(body)?.[1] ?? 0);
+}
+
+export async function measureFeedStallUnderLoad(
+  root: string,
+  options: {
+    dir: string;
+    upstreamPort: number;
+    workload: Workload;
+    entries: number;
+    warmSeconds: number;
+    seconds: number;
+    /** Sends the request mix to `url` at a fixed rate for `seconds`. */
+    load: (url: string, seconds: number) => Promise<void>;
+  },
+): Promise<FeedStall> {
+  const feed = join(options.dir, 'million.txt');
+  // Two different lists, swapped in atomically (as a ConfigMap volume or a download would):
+  // every refresh parses a new list.
+  const lists = [join(options.dir, 'million-a.txt'), join(options.dir, 'million-b.txt')];
+  lists.forEach((file, variant) => {
+    writeMillionFeed(file, options.entries, variant);
+    const at = new Date(Date.now() - (2 - variant) * 60_000);
+    utimesSync(file, at, at);
+  });
+  const swapIn = (list: string) => {
+    rmSync(`${feed}.next`, { force: true });
+    linkSync(list, `${feed}.next`);
+    renameSync(`${feed}.next`, feed);
+    rmSync(`${feed}.next`, { force: true });
+  };
+  swapIn(lists[0]!);
+  const policyFile = join(options.dir, 'million-feed.yaml');
+  writeFileSync(
+    policyFile,
+    readFileSync(options.workload.policy('enforce'), 'utf8').replace(
+      '- { name: large-feed, file: feed.txt, refreshInterval: 1h }',
+      '- { name: large-feed, file: feed.txt, refreshInterval: 1h }\n        - { name: million, file: million.txt, refreshInterval: 3s }',
+    ),
+  );
+  const [listen, admin] = [await freePort(), await freePort()];
+  const child = await startEnforcer(root, {
+    listen,
+    admin,
+    upstream: `http://127.0.0.1:${options.upstreamPort}`,
+    policy: policyFile,
+  });
+  const url = `http://127.0.0.1:${listen}`;
+  const adminUrl = `http://127.0.0.1:${admin}`;
+  const load = () => options.load(url, options.seconds);
+  try {
+    cpuPerRequest(root, url, child.pid!, options.workload.files, options.warmSeconds);
+    await lagMaxMs(adminUrl);
+    await load();
+    const controlMs = await lagMaxMs(adminUrl);
+    let refreshes = 0;
+    const swap = setInterval(() => {
+      refreshes++;
+      swapIn(lists[refreshes % 2]!);
+    }, 3000);
+    await load();
+    clearInterval(swap);
+    const withRefreshesMs = await lagMaxMs(adminUrl);
+    if ((await feedEntries(adminUrl)) !== options.entries)
+      throw new Error('the million-entry feed did not load');
+    return { withRefreshesMs, controlMs, refreshes, entries: options.entries };
+  } finally {
+    await stop(child);
+  }
+}
