@@ -2,9 +2,9 @@
  * Two routes that claim the same method on the same path template cannot both apply: a request
  * could match either. The check uses the enforcer's router (find-my-way, as fastify does), so
  * `riskgate validate`, the operator and the enforcer call the same policies valid. The CRD does
- * not carry it as CEL: comparing every pair of up to 256 routes is estimated at 4.8 times the
- * apiserver's cost budget for a rule (measured on kube-apiserver 1.36), and the apiserver refuses
- * such a CRD. In a cluster the operator reports a conflict as Ready=False with this message.
+ * not carry it as CEL: comparing every pair of routes was estimated at 4.8 times the apiserver's
+ * cost budget for a rule already at 256 routes (measured on kube-apiserver 1.36; the limit is now
+ * 1,024), and the apiserver refuses such a CRD. In a cluster the operator reports a conflict as Ready=False with this message.
  */
 import FindMyWay from 'find-my-way';
 import type { z } from 'zod';
