@@ -51,7 +51,8 @@ function h2load(url: string, body: string, clientIp: string, seconds: number, pi
     ],
     { encoding: 'utf8' },
   );
-  const rps = /finished in [\d.]+s, ([\d.]+) req\/s/.exec(out);
+  // h2load gives the time in ms under a second: "finished in 999.93ms, …".
+  const rps = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
   const done = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded/.exec(out);
   if (!rps || !done) throw new Error(`h2load output not understood:\n${out}`);
   const calls = Number(done[1]);

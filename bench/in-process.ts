@@ -9,7 +9,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ProofOfWork } from '../enforcer/actions/proof-of-work.ts';
 import { LoginAttemptReader } from '../enforcer/context/login-attempt.ts';
 import { evaluate } from '../enforcer/evaluate.ts';
-import { FeedSource } from '../enforcer/feeds/feed-source.ts';
 import { compilePolicy } from '../enforcer/policy/compile.ts';
 import { loadPolicy } from '../enforcer/policy/policy-files.ts';
 import { PolicyHolder } from '../enforcer/policy/policy-holder.ts';

@@ -8,17 +8,16 @@
  * 1,000-route policy reload, and the cost curves. Writes bench/results/ and ends with one JSON
  * line. BENCH_SMOKE=1 runs a short version that only proves the harness works.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { NODE_FLAGS, PROCESS_ENV } from '../cli/node-flags.ts';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
-import { spread, zipfPick } from './client-mix.ts';
 import { measureFeedStallUnderLoad } from './feed-refresh-under-load.ts';
 import { runGrpcArm } from './grpc-arm.ts';
 import { decisionTimes, policyReloadStall, redisWait } from './in-process.ts';
+import { type Latency, openLoop, openLoopLoad, openLoopTargets, vegetaBinary } from './open-loop.ts';
 import { peerBinary, startCaddy } from './peers.ts';
 import {
   children,
@@ -56,23 +55,14 @@ const WARM_SECONDS = SMOKE ? 1 : 4;
 const LATENCY_ROUNDS = SMOKE ? 1 : 5;
 const OPEN_SECONDS = SMOKE ? 1 : 8;
 const OPEN_RATE = 1000;
+/** The rate actually sent: a smoke run's targets may not keep up with 1,000 rps. */
+const OPEN_LOAD_RATE = SMOKE ? 500 : OPEN_RATE;
 const CONNECTIONS = 32;
 const ROOT = resolve(import.meta.dirname, '..');
 const CADDY = 'caddy reverse_proxy';
 /** The enforcer's own HTTP layer with nothing in between: the reference for its ratios. */
 const BARE = 'bare node:http+undici proxy';
 const ENFORCE = 'enforcer enforce (memory)';
-/** What attack requests carry in their query, as bench/wrk.lua sends them (URL-encoded). */
-const ATTACK_PAYLOADS = [
-  '%27%20OR%20%271%27%3D%271',
-  '1%20UNION%20SELECT%20username%2Cpassword%20FROM%20users--',
-  '%3Cscript%3Ealert(1)%3C%2Fscript%3E',
-  '%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E',
-  '..%2F..%2F..%2Fetc%2Fpasswd',
-  '%3B%20cat%20%2Fetc%2Fpasswd',
-  '1%3B%20DROP%20TABLE%20users',
-  'javascript%3Aalert(document.cookie)',
-];
 const CORAZA = 'caddy + coraza (CRS 4, PL1, blocking)';
 const NODE = process.execPath;
 const startNode = (script: string, args: string[]) => startNodeIn(ROOT, script, args);
@@ -135,111 +125,6 @@ function wrk(
   return Number(rps[1]);
 }
 
-/** vegeta, built from the Go module proxy on first use (bench/build-vegeta.sh); its path. */
-function vegetaBinary(): string {
-  return execFileSync(join(ROOT, 'bench/build-vegeta.sh'), { encoding: 'utf8' }).trim().split('\n').at(-1)!;
-}
-
-/**
- * The open-loop request mix as vegeta targets (JSON lines, cycled): the same clients, tokens and
- * attack share as the closed-loop runs.
- */
-function openLoopTargets(
-  dir: string,
-  target: Target,
-  pool: { ips: string[]; tokens: string[]; bad: string[] },
-) {
-  const file = join(dir, `open-loop-${target.attack}-${target.url.split(':').at(-1)}.jsonl`);
-  const every = target.attack > 0 ? Math.round(1 / target.attack) : 0;
-  const lines: string[] = [];
-  for (let i = 0; i < 20_000; i++) {
-    const attack = every > 0 && i % every === 0;
-    const authed = !attack && i % 10 < 3;
-    const t = spread(pool.tokens.length, i);
-    const header: Record<string, string[]> = {
-      'User-Agent': ['Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0'],
-      // A subject lives somewhere: each token comes from its own home address.
-      'X-Forwarded-For': [attack ? zipfPick(pool.bad, i) : authed ? pool.ips[t]! : zipfPick(pool.ips, i)],
-    };
-    if (authed) header['Authorization'] = [`Bearer ${pool.tokens[t]}`];
-    const path = authed
-      ? `/orders/${i % 900}`
-      : attack
-        ? `/products/${i % 5000}?q=${ATTACK_PAYLOADS[i % ATTACK_PAYLOADS.length]}`
-        : `/products/${i % 5000}`;
-    lines.push(JSON.stringify({ method: 'GET', url: `${target.url}${path}`, header }));
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-
-interface Latency {
-  p50: number;
-  p99: number;
-  p999: number;
-}
-
-/**
- * Latency at a fixed rate with vegeta: requests leave on schedule whatever the answers do
- * (open loop, no coordinated omission), each timed from when it was sent to its last byte.
- * Percentiles from every request's own latency (vegeta's CSV), µs.
- */
-function openLoop(vegeta: string, targetsFile: string): Latency {
-  const results = execFileSync(
-    'taskset',
-    [
-      '-c',
-      LOAD_CORE,
-      vegeta,
-      'attack',
-      `-rate=${SMOKE ? 500 : OPEN_RATE}/s`,
-      `-duration=${OPEN_SECONDS}s`,
-      '-format=json',
-      `-targets=${targetsFile}`,
-      '-keepalive=true',
-      '-http2=false',
-      '-timeout=10s',
-    ],
-    { maxBuffer: 1 << 30 },
-  );
-  const csv = execFileSync(vegeta, ['encode', '-to', 'csv'], {
-    input: results,
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-  });
-  // The third column is the request's latency in nanoseconds.
-  const latencies = csv
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => Number(line.split(',', 3)[2]) / 1000)
-    .sort((a, b) => a - b);
-  if (latencies.length === 0) throw new Error('vegeta sent no requests');
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!;
-  return { p50: at(0.5), p99: at(0.99), p999: at(0.999) };
-}
-
-/** vegeta at the open-loop rate for `seconds`, the event loop of this process free meanwhile; results dropped. */
-async function openLoopAsync(vegeta: string, targetsFile: string, seconds: number): Promise<void> {
-  await promisify(execFile)(
-    'taskset',
-    [
-      '-c',
-      LOAD_CORE,
-      vegeta,
-      'attack',
-      `-rate=${SMOKE ? 500 : OPEN_RATE}/s`,
-      `-duration=${seconds}s`,
-      '-format=json',
-      `-targets=${targetsFile}`,
-      '-keepalive=true',
-      '-http2=false',
-      '-timeout=10s',
-      '-output=/dev/null',
-    ],
-    { maxBuffer: 1 << 20 },
-  );
-}
-
 const spreadOf = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
 
 /**
@@ -265,7 +150,7 @@ async function main() {
   try {
     const workload = await writeWorkload(dir, SMOKE ? 500 : 5000);
     const { ips, tokens, bad, files, policy } = workload;
-    const vegeta = vegetaBinary();
+    const vegeta = vegetaBinary(ROOT);
 
     const redis = await startRedisServer();
     const ports = await Promise.all(Array.from({ length: 14 }, () => freePort()));
@@ -429,7 +314,8 @@ async function main() {
         .map((t) => [t, openLoopTargets(dir, t, { ips, tokens, bad })]),
     );
     for (let round = 0; round < LATENCY_ROUNDS; round++) {
-      for (const [t, file] of openLoopFiles) latency.get(t.name)!.push(openLoop(vegeta, file));
+      for (const [t, file] of openLoopFiles)
+        latency.get(t.name)!.push(openLoop(vegeta, file, OPEN_LOAD_RATE, OPEN_SECONDS));
     }
     const rssAtEnd = rssMb(current.enforce.pid);
     if (process.env['BENCH_TRACE']) {
@@ -481,9 +367,10 @@ async function main() {
       warmSeconds: FRESH_WARM_SECONDS,
       seconds: SMOKE ? 4 : 20,
       load: (url, seconds) =>
-        openLoopAsync(
+        openLoopLoad(
           vegeta,
-          openLoopTargets(dir, { name: 'feed', url, attack: 0, pid: () => undefined }, { ips, tokens, bad }),
+          openLoopTargets(dir, { url, attack: 0 }, { ips, tokens, bad }),
+          OPEN_LOAD_RATE,
           seconds,
         ),
     });
