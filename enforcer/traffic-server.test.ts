@@ -76,6 +76,27 @@ describe('traffic port', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(answer).toContain('content-type: application/problem+json');
     expect(answer).toContain('"status":400');
+    expect(answer).toContain('"code":"RG_ERR_BAD_REQUEST"');
+    await enforcer.close();
+  });
+
+  it('answers headers over the limit with 431 and its code', async () => {
+    const enforcer: RunningEnforcer = await startTestEnforcer(policy.file, appUrl);
+    const { port } = new URL(enforcer.trafficUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(`GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      );
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => {
+        text += d;
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(answer).toContain('"code":"RG_ERR_HEADERS_TOO_LARGE"');
     await enforcer.close();
   });
 });

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { sendProblem } from './actions/problem.ts';
+import { PROBLEMS, type ProblemCode, sendProblem } from './actions/problem.ts';
 import { shedUnderPressure } from './listener/connection-pressure.ts';
 import { acceptHttp2Cleartext, HTTP2_LIMITS, type Http2Limits } from './listener/http2-cleartext.ts';
 import { Reply } from './listener/reply.ts';
@@ -44,16 +44,18 @@ export interface TrafficServer {
   close(): Promise<void>;
 }
 
-/** What a malformed request gets before it is a request: a status and a one-line reason, then the socket closes. */
-const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+/** What a request Node's parser refuses gets, by the parser's error code; anything else is a 400. */
+const CLIENT_ERRORS: Record<string, ProblemCode> = {
+  HPE_HEADER_OVERFLOW: 'RG_ERR_HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'RG_ERR_REQUEST_TIMEOUT',
 };
 
+/** A problem document and the connection closed, before the bytes were ever a request. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, title] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];
-  const body = JSON.stringify({ type: 'about:blank', title, status });
+  const code = CLIENT_ERRORS[err.code ?? ''] ?? 'RG_ERR_BAD_REQUEST';
+  const [status, title] = PROBLEMS[code];
+  const body = JSON.stringify({ type: 'about:blank', title, status, code });
   // As Node's own handler: not over an answer already on its way.
   const answering = (socket as unknown as { _httpMessage?: { headersSent: boolean } })._httpMessage;
   if (socket.writable && !answering?.headersSent)
