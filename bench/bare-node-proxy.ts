@@ -4,25 +4,15 @@
  * machinery cost per request, and so where the enforcer's distance to a Go proxy lives.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { nodeHttp, Pool, request } from '../enforcer/net/http-client.ts';
-import {
-  downstreamResponseHeaders,
-  NO_HEADER_RULES,
-  upstreamRequestHeaders,
-} from '../enforcer/proxy/headers.ts';
-import { hasBody } from '../enforcer/proxy/upstream.ts';
+import { nodeHttp } from '../enforcer/net/http-client.ts';
+import { downstreamResponseHeaders } from '../enforcer/proxy/headers.ts';
+import { bareForward } from './bare-forward.ts';
 
 const [listenPort, upstreamUrl] = [Number(process.argv[2]), process.argv[3]!];
-const pool = new Pool(upstreamUrl, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+const forward = bareForward(upstreamUrl);
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
-  const headers = upstreamRequestHeaders(req.headers, req.socket.remoteAddress, {}, NO_HEADER_RULES);
-  request(pool, {
-    method: req.method as 'GET',
-    path: req.url ?? '/',
-    headers,
-    body: hasBody(req) ? req : null,
-  }).then(
+  forward(req).then(
     (up) => {
       res.writeHead(up.statusCode, downstreamResponseHeaders(up.headers));
       up.body.on('error', () => res.destroy());

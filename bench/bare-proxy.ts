@@ -5,16 +5,12 @@
  * fastify for that, bench/README.md).
  */
 import Fastify from 'fastify';
-import { nodeHttp, Pool, request } from '../enforcer/net/http-client.ts';
-import {
-  downstreamResponseHeaders,
-  NO_HEADER_RULES,
-  upstreamRequestHeaders,
-} from '../enforcer/proxy/headers.ts';
-import { hasBody } from '../enforcer/proxy/upstream.ts';
+import { nodeHttp } from '../enforcer/net/http-client.ts';
+import { downstreamResponseHeaders } from '../enforcer/proxy/headers.ts';
+import { bareForward } from './bare-forward.ts';
 
 const [listenPort, upstreamUrl] = [Number(process.argv[2]), process.argv[3]!];
-const pool = new Pool(upstreamUrl, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+const forward = bareForward(upstreamUrl);
 const app = Fastify({
   logger: false,
   requestIdHeader: false,
@@ -24,13 +20,7 @@ const app = Fastify({
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 app.all('/*', async (req, reply) => {
-  const raw = req.raw;
-  const up = await request(pool, {
-    method: raw.method as 'GET',
-    path: raw.url ?? '/',
-    headers: upstreamRequestHeaders(raw.headers, raw.socket.remoteAddress, {}, NO_HEADER_RULES),
-    body: hasBody(raw) ? raw : null,
-  });
+  const up = await forward(req.raw);
   up.body.on('error', () => reply.raw.destroy());
   return reply.code(up.statusCode).headers(downstreamResponseHeaders(up.headers)).send(up.body);
 });

@@ -7,12 +7,12 @@
  * the medians of the ratios paired within rounds. BENCH_ROUNDS (default 5), BENCH_SECONDS
  * (default 8), BENCH_REDIS=1 adds both enforcers with Redis.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
-import { cpuUs, LOAD_CORE, pinned, ready, startEnforcer, startNode, stop } from './processes.ts';
+import { closedLoop, LOAD_CORE, pinned, ready, startEnforcer, startNode, stop } from './processes.ts';
+import { median } from './stats.ts';
 import { writeWorkload } from './workload.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -20,23 +20,6 @@ const OTHER = process.argv[2] ? resolve(process.argv[2]) : undefined;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 const WARM = 4;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-function wrk(url: string, pid: number, files: Record<string, string>, seconds: number) {
-  const before = cpuUs(pid);
-  const out = execFileSync(
-    'taskset',
-    ['-c', LOAD_CORE, 'wrk', '-t1', '-c32', `-d${seconds}s`, '-s', join(ROOT, 'bench/wrk.lua'), url],
-    { encoding: 'utf8', env: { ...process.env, ...files, RG_ATTACK_SHARE: '0' } },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 1);
-  return { rps, cpu: (cpuUs(pid) - before) / total };
-}
 
 async function main() {
   if (!OTHER || !existsSync(join(OTHER, 'dist/cli/main.js'))) {
@@ -90,8 +73,8 @@ async function main() {
     const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
     for (const v of order) {
       const p = await v.start();
-      wrk(p.url, p.pid, workload.files, WARM);
-      const r = wrk(p.url, p.pid, workload.files, SECONDS);
+      closedLoop(ROOT, p.url, p.pid, workload.files, WARM);
+      const r = closedLoop(ROOT, p.url, p.pid, workload.files, SECONDS);
       results.get(v.name)!.push(r);
       console.error(
         `round ${round + 1} ${v.name}: ${r.rps.toFixed(0)} req/s, ${r.cpu.toFixed(1)} µs CPU/request`,

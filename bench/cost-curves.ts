@@ -21,6 +21,7 @@ import { RedisStateStore } from '../enforcer/state/redis-store.ts';
 import type { StateStore } from '../enforcer/state/state-store.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
 import { demoToken } from '../test/support/tokens.ts';
+import { median } from './stats.ts';
 import { withRoutes } from './workload.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -56,8 +57,6 @@ async function compiled(file: string): Promise<CompiledPolicy> {
   for (const f of policy.feeds) await f.refresh();
   return policy;
 }
-
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Median µs of evaluate() over `n` requests; `path(i)` and `client(i)` shape them. */
 async function decisionUs(

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { freePort } from '../test/support/redis-server.ts';
 import { cpuUs, LOAD_CORE, pinned, ready, rssMb, startEnforcer, startNode, stop } from './processes.ts';
 import type { ResultRow } from './results.ts';
+import { median } from './stats.ts';
 
 export interface GrpcArm {
   rows: ResultRow[];
@@ -17,11 +18,6 @@ export interface GrpcArm {
   /** Bare proxy ÷ enforcer, CPU per call, paired per round, median. */
   cpuRatio: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 function h2load(url: string, body: string, clientIp: string, seconds: number, pid: number | undefined) {
   const cpuBefore = cpuUs(pid);

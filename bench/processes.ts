@@ -204,9 +204,28 @@ export function rssMb(pid: number | undefined): number {
 }
 
 /**
- * CPU µs per request of a process under `seconds` of the bench's closed-loop mix (wrk, 32
- * connections, no attack traffic), from the process's own counters; memory right after.
+ * `seconds` of the bench's closed-loop mix (wrk, 32 connections, no attack traffic) against a
+ * process: req/s, and its CPU µs per request from its own counters.
  */
+export function closedLoop(
+  root: string,
+  url: string,
+  pid: number,
+  files: Record<string, string>,
+  seconds: number,
+): { rps: number; cpu: number } {
+  const before = cpuUs(pid);
+  const out = execFileSync(
+    'taskset',
+    ['-c', LOAD_CORE, 'wrk', '-t1', '-c32', `-d${seconds}s`, '-s', join(root, 'bench/wrk.lua'), url],
+    { encoding: 'utf8', env: { ...process.env, ...files, RG_ATTACK_SHARE: '0' } },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 1);
+  return { rps, cpu: (cpuUs(pid) - before) / total };
+}
+
+/** CPU µs per request of a process under `seconds` of the closed-loop mix, to a tenth. */
 export function cpuPerRequest(
   root: string,
   url: string,
@@ -214,12 +233,5 @@ export function cpuPerRequest(
   files: Record<string, string>,
   seconds: number,
 ): number {
-  const before = cpuUs(pid);
-  const out = execFileSync(
-    'taskset',
-    ['-c', LOAD_CORE, 'wrk', '-t1', '-c32', `-d${seconds}s`, '-s', join(root, 'bench/wrk.lua'), url],
-    { encoding: 'utf8', env: { ...process.env, ...files, RG_ATTACK_SHARE: '0' } },
-  );
-  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? 1);
-  return +((cpuUs(pid) - before) / total).toFixed(1);
+  return +closedLoop(root, url, pid, files, seconds).cpu.toFixed(1);
 }

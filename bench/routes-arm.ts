@@ -6,6 +6,7 @@
  */
 import { freePort } from '../test/support/free-port.ts';
 import { cpuPerRequest, rssMb, startEnforcer, stop } from './processes.ts';
+import { median } from './stats.ts';
 import type { Workload } from './workload.ts';
 
 export interface RouteCost {
@@ -17,8 +18,6 @@ export interface RouteCost {
   routeCpuRatio1000To10: number;
   rssMbAt1000Routes: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function measureRouteCost(
   root: string,

@@ -36,6 +36,7 @@ import {
 import { type Guard, type ResultRow, writeResults } from './results.ts';
 import { measureRouteCost } from './routes-arm.ts';
 import { measureStartSpread } from './start-spread.ts';
+import { median, range } from './stats.ts';
 import { writeWorkload } from './workload.ts';
 
 const SMOKE = process.env['BENCH_SMOKE'] === '1';
@@ -125,8 +126,6 @@ function wrk(
   return Number(rps[1]);
 }
 
-const spreadOf = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
-
 /**
  * The cost curves (bench/cost-curves.ts) in a process of their own, with the enforcer's V8 flags:
  * they measure the memory one process holds. Its summary line.
@@ -139,11 +138,6 @@ function costCurves(): Record<string, number> {
   });
   return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'riskgate-bench-'));
@@ -393,7 +387,7 @@ async function main() {
         p50Us: lat.length ? Math.round(median(lat.map((l) => l.p50))) : undefined,
         p99Us: lat.length ? Math.round(median(lat.map((l) => l.p99))) : undefined,
         /** max − min of the p99 over the open-loop runs. */
-        p99SpreadUs: lat.length ? Math.round(spreadOf(lat.map((l) => l.p99))) : undefined,
+        p99SpreadUs: lat.length ? Math.round(range(lat.map((l) => l.p99))) : undefined,
         p999Us: lat.length ? Math.round(median(lat.map((l) => l.p999))) : undefined,
       };
     });

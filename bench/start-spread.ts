@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../test/support/free-port.ts';
 import { cpuPerRequest, LOAD_CORE, pinned, ready, startEnforcer, startNginx, stop } from './processes.ts';
+import { relativeSpread } from './stats.ts';
 import { writeWorkload } from './workload.ts';
 
 export interface StartSpread {
@@ -23,8 +24,6 @@ export interface StartSpread {
   cpuSpreadWithinProcess: number;
   nginxCpuSpread: number;
 }
-
-const spreadOf = (xs: number[]) => +(Math.max(...xs) / Math.min(...xs) - 1).toFixed(3);
 
 export async function measureStartSpread(
   root: string,
@@ -74,9 +73,9 @@ export async function measureStartSpread(
     starts,
     withinProcess,
     nginx: nginxRuns,
-    cpuSpreadAcrossStarts: spreadOf(starts),
-    cpuSpreadWithinProcess: spreadOf(withinProcess),
-    nginxCpuSpread: spreadOf(nginxRuns),
+    cpuSpreadAcrossStarts: relativeSpread(starts),
+    cpuSpreadWithinProcess: relativeSpread(withinProcess),
+    nginxCpuSpread: relativeSpread(nginxRuns),
   };
 }
 

@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawExchange } from '../test/support/raw-http.ts';
 import { type RecordingUpstream, startRecordingUpstream } from '../test/support/recording-upstream.ts';
 import { eventually, type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
@@ -32,26 +33,7 @@ let port: number;
 const rows: { probe: string; expected: string; observed: string; reachedApp: number }[] = [];
 
 /** Sends raw bytes on a fresh connection; resolves with everything the server wrote back. */
-function raw(bytes: string | Buffer, waitMs = 1500): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let out = '';
-    const done = () => {
-      socket.destroy();
-      resolve(out);
-    };
-    const timer = setTimeout(done, waitMs);
-    socket.on('data', (d) => {
-      out += d.toString('latin1');
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-    socket.on('error', () => {});
-    socket.write(bytes);
-  });
-}
+const raw = async (bytes: string | Buffer, waitMs = 1500) => (await rawExchange(port, bytes, waitMs)).text;
 
 const statuses = (response: string) => [...response.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
 

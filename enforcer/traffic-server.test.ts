@@ -6,9 +6,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawExchange } from '../test/support/raw-http.ts';
 import { type TempPolicy, tempPolicy } from '../test/support/temp-policy.ts';
 import { startTestEnforcer } from '../test/support/test-enforcer.ts';
 import type { RunningEnforcer } from './enforcer.ts';
@@ -63,16 +63,8 @@ describe('traffic port', () => {
   it('answers a request line it cannot parse with 400 and a problem document, then closes', async () => {
     const enforcer: RunningEnforcer = await startTestEnforcer(policy.file, appUrl);
     const { port } = new URL(enforcer.trafficUrl);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET /a b c HTTP/1.1\r\n\r\n'));
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (d: string) => {
-        text += d;
-      });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const { text: answer, closed } = await rawExchange(Number(port), 'GET /a b c HTTP/1.1\r\n\r\n', 10_000);
+    expect(closed).toBe(true);
     expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(answer).toContain('content-type: application/problem+json');
     expect(answer).toContain('"status":400');
@@ -83,18 +75,12 @@ describe('traffic port', () => {
   it('answers headers over the limit with 431 and its code', async () => {
     const enforcer: RunningEnforcer = await startTestEnforcer(policy.file, appUrl);
     const { port } = new URL(enforcer.trafficUrl);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () =>
-        socket.write(`GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`),
-      );
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (d: string) => {
-        text += d;
-      });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const { text: answer, closed } = await rawExchange(
+      Number(port),
+      `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      10_000,
+    );
+    expect(closed).toBe(true);
     expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     expect(answer).toContain('"code":"RG_ERR_HEADERS_TOO_LARGE"');
     await enforcer.close();

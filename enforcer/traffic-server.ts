@@ -71,7 +71,6 @@ export function createTrafficServer(
 ): TrafficServer {
   const handle = createRequestHandler(deps);
   const nextId = requestIds();
-  const requestTimeout = options.requestTimeoutMs ?? 60_000;
   let closing = false;
 
   function failed(err: unknown, reply: Reply): void {
@@ -107,7 +106,7 @@ export function createTrafficServer(
   const server = nodeHttp.createServer(
     {
       headersTimeout: options.headersTimeoutMs ?? 10_000,
-      requestTimeout,
+      requestTimeout: options.requestTimeoutMs ?? 60_000,
       // Slow clients are checked every second, not every 30 s (Node's default), so a slowloris
       // connection is closed soon after its deadline.
       connectionsCheckingInterval: 1000,
@@ -117,7 +116,6 @@ export function createTrafficServer(
     },
     onRequest,
   );
-  server.requestTimeout = requestTimeout;
   server.on('clientError', answerClientError);
   // A client may half-close after sending its request (RFC 9112 allows it; scanners and some
   // clients do). Node's default aborts such a request before a proxied answer can come back;

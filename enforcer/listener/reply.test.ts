@@ -92,6 +92,10 @@ describe('traffic reply', () => {
       reply.code(403).header('content-type', 'application/problem+json').send('{"code":"first"}');
       reply.code(200).send('second');
       expect(reply.sent).toBe(true);
+      // A stream it will not send is stopped, not left holding its source.
+      const unsent = new PassThrough();
+      reply.send(unsent);
+      expect(unsent.destroyed).toBe(true);
     });
     const res = await get(url);
     expect(res.status).toBe(403);

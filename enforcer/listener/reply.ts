@@ -72,7 +72,12 @@ export class Reply {
 
   /** Sends the status, the headers and `payload`: text, bytes, a stream to pipe, or nothing. */
   send(payload?: string | Buffer | Readable): this {
-    if (this.sent) return this;
+    if (this.sent) {
+      // A stream nobody will read would hold its upstream connection.
+      if (payload !== undefined && typeof payload !== 'string' && !Buffer.isBuffer(payload))
+        payload.destroy();
+      return this;
+    }
     this.done = true;
     const res = this.raw;
     if (payload === undefined || typeof payload === 'string' || Buffer.isBuffer(payload)) {

@@ -92,7 +92,6 @@ export class Upstream implements Forwarder {
       });
       const headersMs = performance.now() - started;
       replyWithAppHead(reply, res.statusCode, res.headers, requestId);
-      res.body.on('error', () => reply.raw.destroy());
       reply.send(res.body);
       return { status: res.statusCode, headersMs };
     } catch (err) {

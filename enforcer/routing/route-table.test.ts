@@ -132,6 +132,8 @@ describe('methods outside the common set', () => {
     ['BREW', '/transfer', 'transfer-other'],
     ['X-ANYTHING', '/dav/a', 'dav-other'],
     ['BREW', '/elsewhere', 'default'],
+    // Methods are case-sensitive tokens (RFC 9110): a lower-case `get` from an HTTP/2 client is not GET.
+    ['get', '/transfer', 'transfer-other'],
   ])('%s %s → %s', (method, path, expected) => {
     expect(webdav.match(method, path)).toBe(expected);
   });
