@@ -1,7 +1,7 @@
 /**
  * `bin/riskgate operator` as a real process against a test control plane, with fast lease and
  * resync timings. A process, not in-process: its webhook must answer the apiserver while the
- * test waits on kubectl.
+ * test waits on kubectl. Its log is kept (the last 64 KiB) so a failed wait can show why.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '../support/free-port.ts';
@@ -10,13 +10,13 @@ export interface OperatorProcess {
   child: ChildProcess;
   /** The admin listener: /healthz, /readyz (with leader), /metrics. */
   admin: string;
+  /** What the operator has logged so far (and how it exited), for failure messages. */
+  output: () => string;
 }
 
-export async function spawnOperator(
-  kubeconfig: string,
-  extraArgs: string[] = [],
-  stdio: 'ignore' | 'inherit' = 'ignore',
-): Promise<OperatorProcess> {
+const KEEP = 64 * 1024;
+
+export async function spawnOperator(kubeconfig: string, extraArgs: string[] = []): Promise<OperatorProcess> {
   const port = await freePort();
   const child = spawn(
     'bin/riskgate',
@@ -37,9 +37,25 @@ export async function spawnOperator(
       ...extraArgs,
     ],
     {
-      stdio: ['ignore', 'ignore', stdio],
-      env: { ...process.env, RISKGATE_LOG_LEVEL: process.env['RISKGATE_TEST_OPERATOR_LOG'] ?? 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        RISKGATE_LOG_LEVEL: process.env['RISKGATE_TEST_OPERATOR_LOG'] ?? 'info',
+      },
     },
   );
-  return { child, admin: `http://127.0.0.1:${port}` };
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-KEEP);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.once('exit', (code, signal) => {
+    log += `\n[operator exited: code ${code}, signal ${signal}]\n`;
+  });
+  return {
+    child,
+    admin: `http://127.0.0.1:${port}`,
+    output: () => `operator log (last ${KEEP / 1024} KiB):\n${log}`,
+  };
 }

@@ -53,20 +53,16 @@ interface ReplicaProcess {
 const operators: ReplicaProcess[] = [];
 
 async function operator(identity: string): Promise<ReplicaProcess> {
-  const { child, admin } = await spawnOperator(
-    inject('kubeconfig'),
-    [
-      '--identity',
-      identity,
-      '--failure-policy',
-      'Fail',
-      '--image',
-      'registry.example/riskgate:test',
-      '--redis',
-      redis.url,
-    ],
-    'inherit',
-  );
+  const { child, admin, output } = await spawnOperator(inject('kubeconfig'), [
+    '--identity',
+    identity,
+    '--failure-policy',
+    'Fail',
+    '--image',
+    'registry.example/riskgate:test',
+    '--redis',
+    redis.url,
+  ]);
   const op: ReplicaProcess = {
     child,
     admin,
@@ -89,6 +85,7 @@ async function operator(identity: string): Promise<ReplicaProcess> {
         )) === 200,
       20_000,
     ),
+    output(),
   ).toBe(true);
   return op;
 }

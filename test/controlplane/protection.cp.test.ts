@@ -5,7 +5,6 @@
  * ConfigMap and Secrets: inject → start → serve → edit → up to date, and each way a cluster
  * could be harmed, tried.
  */
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
@@ -21,7 +20,7 @@ import { type RecordingUpstream, startRecordingUpstream } from '../support/recor
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { eventually } from '../support/temp-policy.ts';
 import { kubectl, kubectlIn, kubectlOk } from './kubectl.ts';
-import { spawnOperator } from './operator-process.ts';
+import { type OperatorProcess, spawnOperator } from './operator-process.ts';
 import { type RunningPod, runPod, targetContainer } from './pod-runner.ts';
 
 const NS = 'pets';
@@ -31,7 +30,7 @@ const PLAIN_NS = 'pets-plain';
 // copies it to each namespace with policies, where the injected enforcer reads it.
 const REDIS_PASSWORD = 'c0rrect-h0rse-battery';
 let redis: RedisServer & { destroy?: () => Promise<void> };
-let operator: { child: ChildProcess; admin: string };
+let operator: OperatorProcess;
 const pods: RunningPod[] = [];
 const apps: RecordingUpstream[] = [];
 
@@ -113,6 +112,7 @@ stringData: {password: ${REDIS_PASSWORD}}
       if (!res) return false;
       return ((await res.body.json()) as { leader: boolean }).leader;
     }, 30_000),
+    operator.output(),
   ).toBe(true);
   // The webhook is registered once leading.
   expect(
@@ -120,6 +120,7 @@ stringData: {password: ${REDIS_PASSWORD}}
       () => kubectl('get', 'mutatingwebhookconfiguration', 'riskgate-injector').status === 0,
       20_000,
     ),
+    operator.output(),
   ).toBe(true);
 });
 
