@@ -164,6 +164,8 @@ export async function runOperator(args: string[]): Promise<number> {
     process.exit(0);
   } catch (err) {
     process.stderr.write(`riskgate operator: ${(err as Error).message}\n`);
-    return 1;
+    // A client's socket or timer left from the failed start would keep a process that serves
+    // nothing alive; exit, so the kubelet restarts it.
+    process.exit(1);
   }
 }

@@ -21,6 +21,18 @@ export class OperatorMetrics {
     help: 'Reconcile durations.',
     registers: [this.registry],
   });
+  readonly startRetries = new Counter({
+    name: 'riskgate_operator_start_retries_total',
+    help: 'Start steps that failed and are being retried (the apiserver, RBAC, the CRD or a Secret not there yet), by step.',
+    labelNames: ['step'],
+    registers: [this.registry],
+  });
+  readonly watchErrors = new Counter({
+    name: 'riskgate_operator_watch_errors_total',
+    help: 'Lists and watches that failed and are retried with backoff, by resource.',
+    labelNames: ['resource'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'riskgate_operator_leader',
     help: '1 on the replica that holds the lease.',

@@ -1,8 +1,9 @@
 /**
- * `riskgate operator` as components, started in order and stopped in reverse: the Redis client
- * (optional), the RiskPolicy informer (every replica: the webhook needs it), the injection
- * webhook (every replica), leader election — whose leader runs the controller, mirrors feeds and
- * keeps the webhook registered — and the admin listener with /metrics, /healthz, /readyz.
+ * `riskgate operator` as components, started in order and stopped in reverse: the admin listener
+ * with /metrics, /healthz, /readyz (first, so a replica waiting on the apiserver is alive and says
+ * why it is not ready), the Redis client (optional), the RiskPolicy informer (every replica: the
+ * webhook needs it), the injection webhook (every replica), the config-signing key, and leader
+ * election — whose leader runs the controller, mirrors feeds and keeps the webhook registered.
  */
 import { hostname } from 'node:os';
 import {
@@ -16,6 +17,7 @@ import {
 } from '@kubernetes/client-node';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
+import pRetry from 'p-retry';
 import pino, { type Logger } from 'pino';
 import { ConfigSigner, configChannel, generateSignerKey } from '../contract/config-message.ts';
 import { policyScope } from '../contract/redis-keys.ts';
@@ -78,6 +80,7 @@ interface LeaderDutiesDeps {
   /** The key pushed configs are signed with; loaded before leading begins. */
   signer: () => ConfigSigner;
   redisAuth: () => RedisAuthCopies | undefined;
+  watchError: (resource: string, err: unknown) => void;
 }
 
 /** What the leader does, for as long as it leads: reconcile, mirror feeds, keep the webhook registered. */
@@ -120,6 +123,7 @@ class LeaderDuties {
             .catch(() => 0);
         },
         ...(resyncMs ? { resyncMs } : {}),
+        onWatchError: this.deps.watchError,
         onReconcile: (key, result, seconds, err) => {
           metrics.reconciles.inc({ result });
           metrics.reconcileSeconds.observe(seconds);
@@ -138,7 +142,11 @@ class LeaderDuties {
           log.error({ webhook: 'riskgate-injector', err: apiErrorText(err) }, 'webhook registration failed'),
         ),
       this.controller.run(this.abort.signal),
-    ]).then(() => undefined);
+    ]).then(
+      () => undefined,
+      // An unhandled rejection would end the process, and with it the webhook every replica serves.
+      (err) => log.error({ err: apiErrorText(err) }, 'controller stopped'),
+    );
   }
 
   async end(): Promise<void> {
@@ -186,7 +194,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   let redisAuth: RedisAuthCopies | undefined;
 
   let duties: LeaderDuties | undefined;
-  const policies = policyInformer(kc, custom, (o) => duties?.controller?.enqueue(o));
+  const watchError = (resource: string, err: unknown) => {
+    metrics.watchErrors.inc({ resource });
+    log.warn({ resource, err: apiErrorText(err) }, 'list or watch failed; retrying with backoff');
+  };
+  const policies = policyInformer(
+    kc,
+    custom,
+    (o) => duties?.controller?.enqueue(o),
+    (err) => watchError('riskpolicies', err),
+  );
   const metrics = new OperatorMetrics(
     () => duties?.controller?.queue.length ?? 0,
     () =>
@@ -235,16 +252,38 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
     log,
   );
+  // A replica may start before the apiserver answers, before its RBAC or CRD is in place (a helm
+  // install applies them together) or while its Secrets are being created: each start step is
+  // retried until it succeeds, with /readyz naming the step it waits for, rather than the
+  // process exiting into a crash loop whose back-off keeps growing.
+  let waitingFor: string | undefined = 'start';
+  const untilDone = <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    waitingFor = step;
+    return pRetry(fn, {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: 500,
+      maxTimeout: 10_000,
+      onFailedAttempt: ({ error, attemptNumber, retryDelay }) => {
+        metrics.startRetries.inc({ step });
+        log.warn(
+          { step, attempt: attemptNumber, retryInMs: retryDelay, err: apiErrorText(error) },
+          'start step failed; retrying',
+        );
+      },
+    });
+  };
   // Every replica loads the same signing key (kube/owned-secret.ts); only the leader signs.
   let signer: ConfigSigner | undefined;
   const signerKey: Component = {
     name: 'config-signer',
     start: async () => {
-      const data = await loadOrCreateSecret(
-        core,
-        { namespace: options.namespace, name: CONFIG_SIGNER_SECRET, owner },
-        (d) => Boolean(d[SIGNER_SECRET_KEY]),
-        () => ({ [SIGNER_SECRET_KEY]: generateSignerKey() }),
+      const data = await untilDone('config-signer', () =>
+        loadOrCreateSecret(
+          core,
+          { namespace: options.namespace, name: CONFIG_SIGNER_SECRET, owner },
+          (d) => Boolean(d[SIGNER_SECRET_KEY]),
+          () => ({ [SIGNER_SECRET_KEY]: generateSignerKey() }),
+        ),
       );
       signer = new ConfigSigner(data[SIGNER_SECRET_KEY]!);
     },
@@ -261,6 +300,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     resyncMs: options.resyncMs,
     signer: () => signer!,
     redisAuth: () => redisAuth,
+    watchError,
   });
   const leaderDuties = duties;
   let stopping = false;
@@ -292,26 +332,37 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     onError: (err) => log.warn({ err: apiErrorText(err) }, 'leader election'),
   });
 
+  // The admin listener starts first: /healthz answers (the liveness probe must not kill a replica
+  // that is waiting on the apiserver) and /readyz says what it waits for.
   const admin = Fastify({ logger: false });
   admin.get('/healthz', async () => ({ ok: true }));
-  admin.get('/readyz', async () => ({ ready: true, leader: elector.isLeader }));
+  admin.get('/readyz', async (_req, reply) =>
+    waitingFor === undefined
+      ? { ready: true, leader: elector.isLeader }
+      : reply.code(503).send({ ready: false, leader: false, waitingFor }),
+  );
   admin.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
 
   const components: Component[] = [
+    {
+      name: 'admin',
+      start: async () => {
+        await admin.listen(options.admin);
+      },
+      stop: () => admin.close(),
+    },
     ...(redis
       ? [
           {
             name: 'redis',
             start: async () => {
               if (options.redisPassword) {
-                const password = await readRedisPassword(
-                  core,
-                  options.namespace,
-                  options.redisPassword,
-                  owner,
+                const source = options.redisPassword;
+                const password = await untilDone('redis-password', () =>
+                  readRedisPassword(core, options.namespace, source, owner),
                 );
                 redis.options.password = password;
                 redisAuth = new RedisAuthCopies(core, password);
@@ -326,28 +377,30 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     {
       name: 'policy-informer',
       start: async () => {
+        // The webhook answers from this cache: it must have listed before the replica is ready.
+        waitingFor = 'riskpolicies';
         await policies.start();
         await policies.synced;
       },
       stop: () => policies.stop(),
     },
-    webhook,
+    {
+      name: webhook.name,
+      start: () => untilDone('webhook', () => webhook.start()),
+      stop: () => webhook.stop(),
+    },
     signerKey,
     {
       name: 'leader-election',
-      start: () => elector.start(),
+      start: () => {
+        elector.start();
+        waitingFor = undefined;
+      },
       stop: async () => {
         stopping = true;
         await elector.stop();
         await leaderDuties.end();
       },
-    },
-    {
-      name: 'admin',
-      start: async () => {
-        await admin.listen(options.admin);
-      },
-      stop: () => admin.close(),
     },
   ];
   const started = await startAll(components, {

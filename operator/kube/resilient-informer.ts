@@ -1,8 +1,11 @@
 /**
  * A client-node informer with the known pitfalls handled: the ListWatch stops for good on a
- * watch error (only 410 Gone re-lists by itself), so errors restart it with backoff; and a
- * watchdog restarts a watch that has gone silent, since a dropped connection does not always
- * say so. Handlers receive objects; callers only enqueue keys from them.
+ * watch error (only 410 Gone re-lists by itself), so errors restart it with backoff; a watchdog
+ * restarts a watch that has gone silent, since a dropped connection does not always say so; and
+ * a first list that fails does not count as synced (client-node's start() then resolves all the
+ * same, with an empty cache: a webhook answering from it would admit pods unprotected). start()
+ * never throws; `synced` resolves once a list has come back. Handlers receive objects; callers
+ * only enqueue keys from them.
  */
 import {
   type KubeConfig,
@@ -33,6 +36,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly silenceMs: number;
   private readonly maxBackoffMs: number;
   private syncedResolve: (() => void) | undefined;
+  private listed = false;
+  private readonly onError: ((err: unknown) => void) | undefined;
+  /** Resolves once a list has come back and its objects are in the cache. */
   readonly synced: Promise<void>;
   restarts = 0;
 
@@ -43,8 +49,9 @@ export class ResilientInformer<T extends KubernetesObject> {
     handlers: InformerHandlers<T>,
     options: ResilientInformerOptions & { labelSelector?: string } = {},
   ) {
+    this.onError = handlers.onError;
     this.silenceMs = options.silenceMs ?? 5 * 60_000;
-    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.synced = new Promise((r) => {
       this.syncedResolve = r;
     });
@@ -59,6 +66,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       async () => {
         const result = await list();
         this.lastActivity = Date.now();
+        this.listed = true;
         return result;
       },
       options.labelSelector,
@@ -77,13 +85,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   async start(): Promise<void> {
     this.stopped = false;
-    try {
-      await this.informer.start();
-      this.syncedResolve?.();
-    } catch (err) {
-      this.scheduleRestart();
-      throw err;
-    }
+    await this.startOnce();
     this.watchdog = setInterval(
       () => {
         if (Date.now() - this.lastActivity > this.silenceMs) this.scheduleRestart(true);
@@ -91,6 +93,20 @@ export class ResilientInformer<T extends KubernetesObject> {
       Math.min(this.silenceMs, 60_000),
     );
     this.watchdog.unref();
+  }
+
+  /** One start of the ListWatch; a failure is reported and retried, never thrown. */
+  private async startOnce(): Promise<void> {
+    try {
+      // A failed list is reported through the 'error' event (which schedules the restart) and
+      // start() resolves; a failed watch request after a good list throws.
+      await this.informer.start();
+    } catch (err) {
+      this.onError?.(err);
+      this.scheduleRestart();
+    }
+    // client-node adds the listed objects before it opens the watch, so they are in the cache.
+    if (this.listed) this.syncedResolve?.();
   }
 
   private scheduleRestart(now = false): void {
@@ -103,11 +119,8 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.lastActivity = Date.now();
       try {
         await this.informer.stop();
-        await this.informer.start();
-        this.syncedResolve?.();
-      } catch {
-        this.scheduleRestart();
-      }
+      } catch {}
+      await this.startOnce();
     }, this.backoffMs);
     this.restarting.unref();
   }

@@ -1,9 +1,11 @@
 /**
  * Faults of the control plane itself, on a control plane of this test's own (the shared one
- * must not go down under other tests): the apiserver restarts under a running operator; the
- * operator's watches recover and it converges, and an enforcer keeps enforcing throughout.
+ * must not go down under other tests): the operator starts while the apiserver is down and
+ * before its CRD exists, and waits alive and not ready instead of exiting; then the apiserver
+ * restarts under the running operator; its watches recover and it converges, and an enforcer
+ * keeps enforcing throughout.
  */
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +16,10 @@ import { checkSecurityRow } from '../support/security-doc.ts';
 import { eventually } from '../support/temp-policy.ts';
 import { startTestEnforcer } from '../support/test-enforcer.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
-import { spawnOperator } from './operator-process.ts';
+import { type OperatorProcess, spawnOperator } from './operator-process.ts';
 
 let plane: ControlPlane;
-let operator: ChildProcess;
+let operator: OperatorProcess | undefined;
 
 const kubectl = (input: string | undefined, ...args: string[]) =>
   spawnSync(join(plane.bin, 'kubectl'), ['--kubeconfig', plane.kubeconfig, ...args], {
@@ -42,15 +44,72 @@ const configMapMode = () =>
 
 beforeAll(async () => {
   plane = await startControlPlane();
-  kubectl(undefined, 'apply', '--server-side', '-f', 'crds/');
-  kubectl(undefined, 'wait', '--for=condition=Established', 'crd/riskpolicies.riskgate.dev', '--timeout=60s');
   kubectl('apiVersion: v1\nkind: Namespace\nmetadata: {name: riskgate-system}\n', 'apply', '-f', '-');
-  operator = (await spawnOperator(plane.kubeconfig)).child;
 }, 120_000);
 
 afterAll(async () => {
-  operator?.kill('SIGKILL');
+  operator?.child.kill('SIGKILL');
   await plane?.stop();
+});
+
+async function readyz(op: OperatorProcess) {
+  const res = await request(`${op.admin}/readyz`);
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+async function watchErrors(op: OperatorProcess): Promise<number> {
+  const res = await request(`${op.admin}/metrics`);
+  const line = (await res.body.text())
+    .split('\n')
+    .find((l) => l.startsWith('riskgate_operator_watch_errors_total{resource="riskpolicies"}'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('an operator that starts before its apiserver and its CRD', () => {
+  it('stays up and says what it waits for, and leads once both are there', async () => {
+    await plane.stopApiserver();
+    const op = await spawnOperator(plane.kubeconfig);
+    operator = op;
+    // Alive (the liveness probe must leave it alone), not ready (no admission reviews), and why.
+    expect(
+      await eventually(
+        async () =>
+          (await request(`${op.admin}/healthz`).then(
+            (r) => r.statusCode,
+            () => 0,
+          )) === 200,
+        30_000,
+      ),
+      op.output(),
+    ).toBe(true);
+    expect(await eventually(async () => (await watchErrors(op)) >= 2, 30_000), op.output()).toBe(true);
+    expect(await readyz(op)).toEqual({
+      status: 503,
+      body: { ready: false, leader: false, waitingFor: 'riskpolicies' },
+    });
+
+    // The apiserver is back, without the CRD: the list now fails with 404, and it still waits.
+    await plane.startApiserver();
+    const before = await watchErrors(op);
+    expect(await eventually(async () => (await watchErrors(op)) > before, 30_000), op.output()).toBe(true);
+    expect((await readyz(op)).status).toBe(503);
+    expect(op.child.exitCode, op.output()).toBeNull();
+    expect(op.output()).toContain('"resource":"riskpolicies"');
+
+    kubectl(undefined, 'apply', '--server-side', '-f', 'crds/');
+    kubectl(
+      undefined,
+      'wait',
+      '--for=condition=Established',
+      'crd/riskpolicies.riskgate.dev',
+      '--timeout=60s',
+    );
+    expect(
+      await eventually(async () => (await readyz(op)).body['leader'] === true, 60_000),
+      op.output(),
+    ).toBe(true);
+    expect((await readyz(op)).status).toBe(200);
+  }, 180_000);
 });
 
 describe('apiserver restart', () => {

@@ -30,6 +30,10 @@ export interface ControlPlane {
   stop(): Promise<void>;
   /** Restarts kube-apiserver alone (etcd keeps the data). */
   restartApiserver(): Promise<void>;
+  /** Stops kube-apiserver alone, until startApiserver(). */
+  stopApiserver(): Promise<void>;
+  /** Starts the stopped kube-apiserver again and waits until it is ready. */
+  startApiserver(): Promise<void>;
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -307,11 +311,18 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       process.off('exit', killAll);
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
-    async restartApiserver() {
+    async stopApiserver() {
+      if (apiserver.exitCode !== null) return;
       apiserver.kill('SIGTERM');
       await new Promise((r) => apiserver.once('exit', r));
+    },
+    async startApiserver() {
       apiserver = launch('kube-apiserver', apiserverArgs);
       await ready();
+    },
+    async restartApiserver() {
+      await plane.stopApiserver();
+      await plane.startApiserver();
     },
   };
   return plane;

@@ -32,6 +32,8 @@ export interface ControllerDeps {
   redisAuth?: ReconcileDeps['redisAuth'];
   observe: ReconcileDeps['observe'];
   onReconcile?: (key: string, result: 'success' | 'error', seconds: number, err?: unknown) => void;
+  /** A list or watch failed (it is retried with backoff). */
+  onWatchError?: (resource: string, err: unknown) => void;
   workers?: number;
   resyncMs?: number;
 }
@@ -44,6 +46,7 @@ export function policyInformer(
   kc: KubeConfig,
   custom: CustomObjectsApi,
   onChange: (o: RiskPolicyObject) => void,
+  onError?: (err: unknown) => void,
 ) {
   return new ResilientInformer<RiskPolicyObject & { metadata: { name: string; namespace: string } }>(
     kc,
@@ -52,7 +55,7 @@ export function policyInformer(
       custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) as Promise<
         KubernetesListObject<RiskPolicyObject & { metadata: { name: string; namespace: string } }>
       >,
-    { onChange, onDelete: onChange },
+    { onChange, onDelete: onChange, ...(onError ? { onError } : {}) },
   );
 }
 
@@ -76,6 +79,7 @@ export class RiskPolicyController {
       {
         onChange: (p) => enqueueNamespace(p.metadata?.namespace),
         onDelete: (p) => enqueueNamespace(p.metadata?.namespace),
+        onError: (err) => deps.onWatchError?.('pods', err),
       },
     );
     const owned = (cm: V1ConfigMap) => {
@@ -86,7 +90,7 @@ export class RiskPolicyController {
       deps.kubeconfig,
       '/api/v1/configmaps',
       () => deps.core.listConfigMapForAllNamespaces({ labelSelector: POLICY_LABEL }),
-      { onChange: owned, onDelete: owned },
+      { onChange: owned, onDelete: owned, onError: (err) => deps.onWatchError?.('configmaps', err) },
       { labelSelector: POLICY_LABEL },
     );
   }
@@ -100,7 +104,20 @@ export class RiskPolicyController {
   /** Runs until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
     await Promise.all([this.pods.start(), this.configMaps.start()]);
-    await this.policies.synced;
+    // Reconciling from a cache that has not listed yet would count no pods and try to create
+    // ConfigMaps that exist; leadership may end while the lists are still failing.
+    const aborted = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([
+      Promise.all([this.policies.synced, this.pods.synced, this.configMaps.synced]),
+      aborted,
+    ]);
+    if (signal.aborted) {
+      await Promise.all([this.pods.stop(), this.configMaps.stop()]);
+      return;
+    }
     for (const p of this.policies.list()) this.queue.add(keyOf(p));
     const resync = setInterval(() => {
       for (const p of this.policies.list()) this.queue.add(keyOf(p));
