@@ -1,24 +1,30 @@
 /**
  * Does a threat feed's refresh stall the requests an enforcer is serving? The enforcer runs the
  * bench policy with a 1,000,000-entry feed (IPv4 and IPv6) replaced by a different list every 3 s
- * and re-read as often, under the bench's
- * request mix at a fixed rate (open loop: a saturated loop is late by the queue in front of it,
- * whatever a refresh does); the longest event-loop delay it saw comes from its own monitor
- * (`riskgate_nodejs_eventloop_lag_max_seconds`, perf_hooks.monitorEventLoopDelay at 10 ms
- * resolution, reset by each scrape). The same load with the feed left alone is the control: a
- * busy loop is delayed by the requests themselves.
+ * and re-read as often, under the bench's request mix at a fixed rate (open loop: a saturated
+ * loop is late by the queue in front of it, whatever a refresh does). The longest stall comes
+ * from the enforcer's own monitor (`riskgate_nodejs_eventloop_lag_max_seconds`,
+ * perf_hooks.monitorEventLoopDelay, reset by each scrape) run at a 1 ms interval: perf_hooks
+ * records whole intervals, so at the default 10 ms a stall would read up to 10 ms long. Two
+ * controls: the same load with the feed left alone (a busy loop is delayed by the requests
+ * themselves), and a process that does nothing on the same core (loop-delay-probe.ts: what the
+ * machine does to any process there).
  */
+
+import type { ChildProcess } from 'node:child_process';
 import { linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../test/support/free-port.ts';
-import { cpuPerRequest, httpGet, startEnforcer, stop } from './processes.ts';
+import { cpuPerRequest, httpGet, pinned, ready, SUT_CORE, startEnforcer, stop } from './processes.ts';
 import type { Workload } from './workload.ts';
 
 export interface FeedStall {
-  /** Longest event-loop delay under load while the feed refreshed, ms. */
+  /** Longest event-loop stall under load while the feed refreshed, ms (beyond the 1 ms timer). */
   withRefreshesMs: number;
   /** ... under the same load with the feed unchanged, ms. */
   controlMs: number;
+  /** Longest stall of a do-nothing process on the same core over both phases, ms. */
+  machineMs: number;
   refreshes: number;
   entries: number;
 }
@@ -40,11 +46,23 @@ export function writeMillionFeed(file: string, entries: number, variant = 0): vo
   writeFileSync(file, out.subarray(0, at));
 }
 
-async function lagMaxMs(adminUrl: string): Promise<number> {
+const RESOLUTION_MS = 1;
+
+/** The enforcer's longest stall since the last scrape, ms beyond its timer's interval. */
+async function stallMs(adminUrl: string): Promise<number> {
   const { body } = await httpGet(`${adminUrl}/metrics`);
   const m = /^riskgate_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(body);
   if (!m) throw new Error('the enforcer reports no event-loop lag');
-  return Math.round(Number(m[1]) * 1000);
+  return Math.max(0, Math.round(Number(m[1]) * 1000 - RESOLUTION_MS));
+}
+
+function machineStallMs(probe: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    probe.stdout!.once('data', (d: Buffer) =>
+      resolve(Math.round((JSON.parse(d.toString()) as { maxMs: number }).maxMs)),
+    );
+    probe.kill('SIGUSR2');
+  });
 }
 
 async function feedEntries(adminUrl: string): Promise<number> {
@@ -95,15 +113,20 @@ export async function measureFeedStallUnderLoad(
     admin,
     upstream: `http://127.0.0.1:${options.upstreamPort}`,
     policy: policyFile,
+    env: { RISKGATE_EVENT_LOOP_RESOLUTION_MS: String(RESOLUTION_MS) },
   });
+  const probe = pinned(SUT_CORE, process.execPath, [join(root, 'bench/loop-delay-probe.ts')]);
+  await ready(probe);
   const url = `http://127.0.0.1:${listen}`;
   const adminUrl = `http://127.0.0.1:${admin}`;
   const load = () => options.load(url, options.seconds);
   try {
     cpuPerRequest(root, url, child.pid!, options.workload.files, options.warmSeconds);
-    await lagMaxMs(adminUrl);
+    await stallMs(adminUrl);
+    await machineStallMs(probe);
     await load();
-    const controlMs = await lagMaxMs(adminUrl);
+    const controlMs = await stallMs(adminUrl);
+    const machineControlMs = await machineStallMs(probe);
     let refreshes = 0;
     const swap = setInterval(() => {
       refreshes++;
@@ -111,11 +134,12 @@ export async function measureFeedStallUnderLoad(
     }, 3000);
     await load();
     clearInterval(swap);
-    const withRefreshesMs = await lagMaxMs(adminUrl);
+    const withRefreshesMs = await stallMs(adminUrl);
+    const machineMs = Math.max(machineControlMs, await machineStallMs(probe));
     if ((await feedEntries(adminUrl)) !== options.entries)
       throw new Error('the million-entry feed did not load');
-    return { withRefreshesMs, controlMs, refreshes, entries: options.entries };
+    return { withRefreshesMs, controlMs, machineMs, refreshes, entries: options.entries };
   } finally {
-    await stop(child);
+    await Promise.all([stop(child), stop(probe)]);
   }
 }

@@ -82,6 +82,7 @@ export async function startEnforcer(
     policy: string;
     redis?: string;
     args?: string[];
+    env?: NodeJS.ProcessEnv;
   },
 ): Promise<ChildProcess> {
   const child = spawn(
@@ -112,6 +113,7 @@ export async function startEnforcer(
         ...PROCESS_ENV,
         ...process.env,
         RISKGATE_LOG_LEVEL: process.env['BENCH_LOG'] ? 'info' : 'warn',
+        ...options.env,
       },
     },
   );

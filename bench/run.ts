@@ -430,10 +430,12 @@ async function main() {
       rssMb: median(rssUnderLoad.get(enforceName)!),
       rssAtEndMb: rssAtEnd,
       denyPathSpeedup: pairedRatio('enforcer deny path (100% denied)', enforceName),
-      /** The enforcer's own longest event-loop delay under load while a 1M-entry feed refreshed every 3 s. */
+      /** The enforcer's own longest event-loop stall (beyond its 1 ms timer) at 1k rps while a 1M-entry feed refreshed every 3 s. */
       maxEventLoopStallMsDuringFeedRefresh: stallMs,
       /** ... under the same load, the feed left alone. */
       maxEventLoopDelayMsUnderLoad: feedStall.controlMs,
+      /** ... of a process doing nothing on the same core meanwhile: the machine's own share. */
+      maxEventLoopStallMsMachineControl: feedStall.machineMs,
       maxEventLoopStallMsDuringPolicyReload: reload.maxStallMs,
       slowestPolicyLoadMs: reload.slowestLoadMs,
       /** CPU per request over fresh starts and within one long-lived process: max ÷ min − 1. */
@@ -477,7 +479,7 @@ async function main() {
       ],
       ['RSS under load, MB', '≤ 150', summary.rssMb, summary.rssMb <= 150],
       [
-        'longest event-loop delay at 1k rps while a 1M-entry feed is replaced every 3 s, ms',
+        `longest event-loop stall at 1k rps while a 1M-entry feed is replaced every 3 s, ms (same load without refreshes: ${feedStall.controlMs}; an idle process on that core: ${feedStall.machineMs})`,
         '≤ 10',
         stallMs,
         stallMs <= 10,

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { collectProcessMetrics, PROCESS_COLLECTORS } from './process-metrics.ts';
+import { collectProcessMetrics, eventLoopResolutionMs, PROCESS_COLLECTORS } from './process-metrics.ts';
 
 describe('process metrics', () => {
   it('are prom-client’s default collectors except the GC observer', () => {
@@ -20,5 +20,13 @@ describe('process metrics', () => {
     expect(text).toMatch(/^riskgate_nodejs_eventloop_lag_p99_seconds \d/m);
     expect(text).toMatch(/^riskgate_nodejs_version_info\{/m);
     expect(text).not.toContain('gc_duration');
+  });
+
+  it('watch the event loop every 10 ms unless told a whole number of ms from 1 to 1000', () => {
+    expect(eventLoopResolutionMs(undefined)).toBe(10);
+    expect(eventLoopResolutionMs('1')).toBe(1);
+    expect(eventLoopResolutionMs('1000')).toBe(1000);
+    for (const bad of ['0', '-5', '1.5', '1001', 'fast', '', ' '])
+      expect(eventLoopResolutionMs(bad), bad).toBe(10);
   });
 });

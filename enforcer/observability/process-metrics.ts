@@ -34,9 +34,25 @@ export const PROCESS_COLLECTORS = [
 
 const require = createRequire(import.meta.url);
 
-export function collectProcessMetrics(registry: Registry, prefix: string): void {
+/**
+ * The event-loop monitor's timer interval, ms (`RISKGATE_EVENT_LOOP_RESOLUTION_MS`, 1–1000).
+ * perf_hooks records each whole interval between its timer's runs, so the longest "lag" it
+ * reports is the longest stall plus up to one interval. 10 (prom-client's) costs nothing
+ * measurable; 1 measures stalls to the millisecond for about 1.7 ms of CPU a second even when
+ * idle, which is why it is for benchmarks (`make bench` sets it), not the default.
+ */
+export function eventLoopResolutionMs(value = process.env['RISKGATE_EVENT_LOOP_RESOLUTION_MS']): number {
+  const ms = Number(value);
+  return Number.isInteger(ms) && ms >= 1 && ms <= 1000 ? ms : 10;
+}
+
+export function collectProcessMetrics(
+  registry: Registry,
+  prefix: string,
+  resolutionMs = eventLoopResolutionMs(),
+): void {
   for (const name of PROCESS_COLLECTORS) {
     const collect = require(`prom-client/lib/metrics/${name}.js`) as Collector;
-    collect(registry, { prefix, eventLoopMonitoringPrecision: 10 });
+    collect(registry, { prefix, eventLoopMonitoringPrecision: resolutionMs });
   }
 }
