@@ -394,6 +394,10 @@ async function main() {
     const bareName = BARE;
     const enforceName = ENFORCE;
     const by = (name: string) => rows.find((r) => r.target === name)!;
+    // Share of the attack half a target stopped: the mixed run's non-2xx, less what the same
+    // target refuses of the legitimate half (its share in its own run without attacks).
+    const attackBlockedPercent = (attacked: string, clean: string) =>
+      +((by(attacked).non2xxPercent - by(clean).non2xxPercent * 0.5) / 0.5).toFixed(2);
     const bareRow = by(bareName);
     const enforceRow = by(enforceName);
     // Ratios are taken within each round (runs seconds apart), then the median over rounds.
@@ -454,11 +458,11 @@ async function main() {
             caddyCpuRatio: pairedRatio(enforceName, CADDY, cpuPerRequest),
             corazaCpuRatio: pairedRatio(enforceName, CORAZA, cpuPerRequest),
             /** Share of the attack mix (known-bad addresses with SQLi/XSS strings) each stopped. */
-            corazaAttackBlockedPercent: by(`${CORAZA} under attack (50%)`).non2xxPercent * 2,
+            corazaAttackBlockedPercent: attackBlockedPercent(`${CORAZA} under attack (50%)`, CORAZA),
           }
         : {}),
       nginxCpuRatio: pairedRatio(enforceName, 'nginx proxy_pass', cpuPerRequest),
-      enforcerAttackBlockedPercent: by('enforcer under attack (50% denied)').non2xxPercent * 2,
+      enforcerAttackBlockedPercent: attackBlockedPercent('enforcer under attack (50% denied)', ENFORCE),
       grpcThroughputRatio: grpc.throughputRatio,
       grpcCpuRatio: grpc.cpuRatio,
     };
