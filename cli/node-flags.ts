@@ -7,6 +7,11 @@
  * throughput. 8 MB took ~90 MB off a sidecar's RSS under load; 4 MB takes another 8–16 MB at the
  * same CPU per request, and 2 MB starts to cost CPU (+5 µs per request) — measured side by
  * side, bench/README.md.
+ *
+ * Not --single-threaded-gc: on one core it halves the longest event-loop stalls (V8's helper
+ * threads no longer compete with the event loop) at the same CPU per request, but holds ~20 MB
+ * more under load, past the 150 MB budget; with no CPU limit the helpers have cores of their
+ * own (bench/README.md, "Stalls, measured again").
  */
 export const NODE_FLAGS = ['--max-semi-space-size=4'] as const;
 
