@@ -4,7 +4,7 @@
  * restarts a watch that has gone silent, since a dropped connection does not always say so; and
  * a first list that fails does not count as synced (client-node's start() then resolves all the
  * same, with an empty cache: a webhook answering from it would admit pods unprotected). start()
- * never throws; `synced` resolves once a list has come back. Handlers receive objects; callers
+ * returns at once and never throws; `synced` resolves once a list has come back. Handlers receive objects; callers
  * only enqueue keys from them.
  */
 import {
@@ -24,6 +24,12 @@ export interface ResilientInformerOptions {
   /** Restart a watch that saw no event or (re)connect for this long. */
   silenceMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Give up on a list that has not answered in this long, and retry. An apiserver that accepts a
+   * connection and never answers (overloaded, or the connection black-holed) would otherwise hold
+   * the list, and `synced` with it, for ever; the watchdog only watches a running watch.
+   */
+  listTimeoutMs?: number;
 }
 
 export class ResilientInformer<T extends KubernetesObject> {
@@ -36,7 +42,6 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly silenceMs: number;
   private readonly maxBackoffMs: number;
   private syncedResolve: (() => void) | undefined;
-  private listed = false;
   private readonly onError: ((err: unknown) => void) | undefined;
   /** Resolves once a list has come back and its objects are in the cache. */
   readonly synced: Promise<void>;
@@ -64,10 +69,24 @@ export class ResilientInformer<T extends KubernetesObject> {
       kubeconfig,
       path,
       async () => {
-        const result = await list();
-        this.lastActivity = Date.now();
-        this.listed = true;
-        return result;
+        const timeoutMs = options.listTimeoutMs ?? 60_000;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the list of ${path} did not answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        });
+        try {
+          const result = await Promise.race([list(), late]);
+          this.lastActivity = Date.now();
+          // client-node adds the listed objects as soon as this returns, before it opens the
+          // watch; setImmediate runs after that, and does not wait for the watch to connect.
+          setImmediate(() => this.syncedResolve?.());
+          return result;
+        } finally {
+          clearTimeout(timer);
+        }
       },
       options.labelSelector,
     );
@@ -83,9 +102,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     });
   }
 
+  /** Starts listing and watching; returns at once (failures are retried), `synced` says when listed. */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.startOnce();
+    void this.startOnce();
     this.watchdog = setInterval(
       () => {
         if (Date.now() - this.lastActivity > this.silenceMs) this.scheduleRestart(true);
@@ -105,8 +125,6 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.onError?.(err);
       this.scheduleRestart();
     }
-    // client-node adds the listed objects before it opens the watch, so they are in the cache.
-    if (this.listed) this.syncedResolve?.();
   }
 
   private scheduleRestart(now = false): void {
