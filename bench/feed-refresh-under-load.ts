@@ -16,6 +16,7 @@ import { linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync }
 import { join } from 'node:path';
 import { freePort } from '../test/support/free-port.ts';
 import { cpuPerRequest, httpGet, pinned, ready, SUT_CORE, startEnforcer, stop } from './processes.ts';
+import { stallBeyondIntervalMs } from './stats.ts';
 import type { Workload } from './workload.ts';
 
 export interface FeedStall {
@@ -53,7 +54,7 @@ async function stallMs(adminUrl: string): Promise<number> {
   const { body } = await httpGet(`${adminUrl}/metrics`);
   const m = /^riskgate_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(body);
   if (!m) throw new Error('the enforcer reports no event-loop lag');
-  return Math.max(0, Math.round(Number(m[1]) * 1000 - RESOLUTION_MS));
+  return Math.round(stallBeyondIntervalMs(Number(m[1]) * 1000, RESOLUTION_MS));
 }
 
 function machineStallMs(probe: ChildProcess): Promise<number> {

@@ -16,6 +16,7 @@ import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
 import { RedisStateStore } from '../enforcer/state/redis-store.ts';
 import { jsonCodec, StatePlan } from '../enforcer/state/slots.ts';
 import { zipfPick } from './client-mix.ts';
+import { stallBeyondIntervalMs } from './stats.ts';
 import { withRoutes } from './workload.ts';
 
 function percentiles(times: number[]): { p50: number; p99: number } {
@@ -118,6 +119,8 @@ export async function policyReloadStall(
   delay.disable();
   clearInterval(ticker);
   holder.stop();
-  // perf_hooks records whole intervals of its 1 ms timer: the stall is what lies beyond one.
-  return { maxStallMs: Math.max(0, Math.round(delay.max / 1e6 - 1)), slowestLoadMs: Math.round(slowest) };
+  return {
+    maxStallMs: Math.round(stallBeyondIntervalMs(delay.max / 1e6, 1)),
+    slowestLoadMs: Math.round(slowest),
+  };
 }

@@ -5,12 +5,15 @@
  * delay since the last report, in ms beyond its 1 ms timer, and starts over.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { stallBeyondIntervalMs } from './stats.ts';
 
 const RESOLUTION_MS = 1;
 const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
 process.on('SIGUSR2', () => {
-  process.stdout.write(`${JSON.stringify({ maxMs: Math.max(0, delay.max / 1e6 - RESOLUTION_MS) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ maxMs: stallBeyondIntervalMs(delay.max / 1e6, RESOLUTION_MS) })}\n`,
+  );
   delay.reset();
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -14,3 +14,11 @@ export function range(xs: readonly number[]): number {
 export function relativeSpread(xs: readonly number[]): number {
   return +(Math.max(...xs) / Math.min(...xs) - 1).toFixed(3);
 }
+
+/**
+ * A stall from perf_hooks' event-loop histogram: it records the whole interval between its
+ * timer's runs, not the delay beyond it, so the longest reading less one interval is the stall.
+ */
+export function stallBeyondIntervalMs(longestIntervalMs: number, resolutionMs: number): number {
+  return Math.max(0, longestIntervalMs - resolutionMs);
+}

@@ -4,8 +4,8 @@
  * restarts a watch that has gone silent, since a dropped connection does not always say so; and
  * a first list that fails does not count as synced (client-node's start() then resolves all the
  * same, with an empty cache: a webhook answering from it would admit pods unprotected). start()
- * returns at once and never throws; `synced` resolves once a list has come back. Handlers receive objects; callers
- * only enqueue keys from them.
+ * returns at once and never throws; `synced` resolves once a list has come back. Handlers
+ * receive objects; callers only enqueue keys from them.
  */
 import {
   type KubeConfig,

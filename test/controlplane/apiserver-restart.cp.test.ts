@@ -57,13 +57,8 @@ async function readyz(op: OperatorProcess) {
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
-async function watchErrors(op: OperatorProcess): Promise<number> {
-  const res = await request(`${op.admin}/metrics`);
-  const line = (await res.body.text())
-    .split('\n')
-    .find((l) => l.startsWith('riskgate_operator_watch_errors_total{resource="riskpolicies"}'));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const watchErrors = async (op: OperatorProcess) =>
+  (await op.metric('riskgate_operator_watch_errors_total', 'resource="riskpolicies"')) ?? 0;
 
 describe('an operator that starts before its apiserver and its CRD', () => {
   it('stays up and says what it waits for, and leads once both are there', async () => {

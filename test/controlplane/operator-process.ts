@@ -4,6 +4,7 @@
  * test waits on kubectl. Its log is kept (the last 64 KiB) so a failed wait can show why.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'undici';
 import { freePort } from '../support/free-port.ts';
 
 export interface OperatorProcess {
@@ -12,6 +13,8 @@ export interface OperatorProcess {
   admin: string;
   /** What the operator has logged so far (and how it exited), for failure messages. */
   output: () => string;
+  /** A sample from /metrics, as `name{labels}` prints it; undefined when there is none. */
+  metric: (name: string, labels: string) => Promise<number | undefined>;
 }
 
 const KEEP = 64 * 1024;
@@ -53,9 +56,15 @@ export async function spawnOperator(kubeconfig: string, extraArgs: string[] = []
   child.once('exit', (code, signal) => {
     log += `\n[operator exited: code ${code}, signal ${signal}]\n`;
   });
+  const admin = `http://127.0.0.1:${port}`;
   return {
     child,
-    admin: `http://127.0.0.1:${port}`,
+    admin,
     output: () => `operator log (last ${KEEP / 1024} KiB):\n${log}`,
+    metric: async (name, labels) => {
+      const res = await request(`${admin}/metrics`);
+      const line = (await res.body.text()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+      return line ? Number(line.split(' ').pop()) : undefined;
+    },
   };
 }

@@ -74,12 +74,6 @@ spec:
   containers:
 ${containers}`;
 
-async function operatorMetric(name: string, labels: string): Promise<number | undefined> {
-  const res = await request(`${operator.admin}/metrics`);
-  const line = (await res.body.text()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
-  return line ? Number(line.split(' ').pop()) : undefined;
-}
-
 beforeAll(async () => {
   redis = await startRedisServer({ password: REDIS_PASSWORD });
   kubectlOk('apply', '--server-side', '--force-conflicts', '-f', 'crds/');
@@ -275,7 +269,7 @@ describe('what must not harm a pod', () => {
     }
     expect(await eventually(() => reasons('legacy').includes('PodsUnprotected'), 10_000)).toBe(true);
     expect(
-      await operatorMetric('riskgate_operator_unprotected_pods', 'namespace="pets",policy="legacy"'),
+      await operator.metric('riskgate_operator_unprotected_pods', 'namespace="pets",policy="legacy"'),
     ).toBe(1);
   });
 
