@@ -29,7 +29,7 @@ import { withoutMethodParameter } from './routing/method-override.ts';
 import { parseRequestTarget, type RequestTarget, RequestTargetError } from './routing/request-target.ts';
 import type { Contribution } from './signals/signal.ts';
 import { StatePlan, type StateView } from './state/slots.ts';
-import type { StateStore } from './state/state-store.ts';
+import type { Claim, StateStore } from './state/state-store.ts';
 
 export const MAX_URL_LENGTH = 8192;
 
@@ -402,10 +402,17 @@ function decideWith(
       ? deps.pow.verify(answer, powBinding(ctx), scored.powDifficulty, ctx.now)
       : undefined;
   if (proof === undefined) return scored;
-  // A solution is good once: claimed in shared state, so a sibling refuses it too.
+  // A solution is good once: claimed in shared state, so a sibling refuses it too. When shared
+  // state cannot be asked, only this enforcer's claims were checked and a sibling might accept
+  // the same solution: a failMode: closed route refuses rather than let it pass twice.
   const claimed = deps.state.claim(POW_SOLUTIONS, proof.nonce, proof.expiresAt - ctx.now, ctx.now);
-  const settle = (fresh: boolean): Scored => {
-    if (fresh) {
+  const settle = (claim: Claim): Scored | Refusal => {
+    if (claim === 'local' && route.failMode === 'closed' && policy.mode !== 'monitor') {
+      return refusal('RG_ERR_STATE_UNAVAILABLE', 'state.unavailable', route, ctx.client.ip, {
+        'retry-after': '5',
+      });
+    }
+    if (claim !== 'taken') {
       scored.effective = 'allow';
       scored.challengePassed = 'proof-of-work';
       if (fromPage !== undefined) {

@@ -132,6 +132,65 @@ describe('two enforcers, one Redis', () => {
     }
   });
 
+  it('refuse a proof-of-work solution on a failMode: closed route when Redis cannot claim it, and take it locally on an open one', async () => {
+    // Reads answer at once; only the claim (SET … NX) is held past the enforcer's Redis timeout,
+    // so the request gets as far as presenting its solution before shared state fails it.
+    let holdClaims = false;
+    const slow = await startDelayProxy(redis.port, (chunk, toRedis) =>
+      holdClaims && toRedis && chunk.includes('\r\nNX\r\n') ? 400 : 0,
+    );
+    const viaSlow = await startTestEnforcer(policy.file, upstream.url, {
+      redisUrl: `redis://127.0.0.1:${slow.port}`,
+      redisTimeoutMs: 50,
+    });
+    try {
+      await eventually(async () => {
+        const m = await request(`${viaSlow.adminUrl}/metrics`);
+        return (await m.body.text()).includes('riskgate_redis_up 1');
+      });
+      const { solve } = await import('./actions/proof-of-work.ts');
+      const send = async (path: string, account: string, ip: string, answer?: string) => {
+        const res = await request(`${viaSlow.trafficUrl}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-forwarded-for': ip,
+            ...(answer ? { 'x-riskgate-pow': answer } : {}),
+          },
+          body: JSON.stringify({ username: account, password: 'wrong' }),
+        });
+        return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+      };
+      const solved = async (path: string, account: string) => {
+        for (let i = 0; i < 4; i++) await send(path, account, `100.6.${i}.1`);
+        const challenged = await send(path, account, '100.6.9.9');
+        expect(challenged.body['code']).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
+        const pow = challenged.body['proofOfWork'] as { challenge: string; difficulty: number };
+        return solve(pow.challenge, pow.difficulty)!;
+      };
+      const closedAnswer = await solved('/admin/login', 'closed-claim');
+      const openAnswer = await solved('/login', 'open-claim');
+      holdClaims = true;
+      const closed = await send('/admin/login', 'closed-claim', '100.6.9.9', closedAnswer);
+      expect({ status: closed.status, code: closed.body['code'] }).toEqual({
+        status: 503,
+        code: 'RG_ERR_STATE_UNAVAILABLE',
+      });
+      const open = await send('/login', 'open-claim', '100.6.9.9', openAnswer);
+      expect(open.status).toBe(401); // passed, decided locally: the app's answer
+      // Claimed here all the same: a replay at this enforcer is refused without Redis.
+      const replayed = await send('/login', 'open-claim', '100.6.9.9', openAnswer);
+      expect(replayed.body['code']).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
+      checkSecurityRow(
+        'fault-redis-claim',
+        `closed route: ${closed.status} \`${closed.body['code']}\`; open route: passed once (${open.status} from the app), the replay challenged again`,
+      );
+    } finally {
+      await viaSlow.close();
+      await slow.close();
+    }
+  });
+
   it('block an attack split between them as early as one enforcer would', async () => {
     const alone = await attack('victim-one@example.com', [a]);
     const split = await attack('victim-two@example.com', [a, b]);

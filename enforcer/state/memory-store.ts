@@ -13,7 +13,7 @@ import {
   type StateView,
   type StateWrites,
 } from './slots.ts';
-import type { StateStore } from './state-store.ts';
+import type { Claim, StateStore } from './state-store.ts';
 
 export const MAX_KEYS = 100_000;
 
@@ -112,11 +112,11 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
-  claim(space: string, id: string, ttlMs: number, now: number): boolean {
+  claim(space: string, id: string, ttlMs: number, now: number): Claim {
     const claimed = this.claims.of(space);
-    if (claimed.get(id, now) !== undefined) return false;
+    if (claimed.get(id, now) !== undefined) return 'taken';
     claimed.set(id, true, Math.max(1, ttlMs), now);
-    return true;
+    return 'claimed';
   }
 
   rateLimitHit(key: string, windowMs: number, now: number): number {

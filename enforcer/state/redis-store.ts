@@ -32,7 +32,7 @@ import {
   type StateWrites,
   slotKey,
 } from './slots.ts';
-import type { StateStore } from './state-store.ts';
+import type { Claim, StateStore } from './state-store.ts';
 
 /** How long a slot read (not a count) is reused. */
 const REUSE_MS = 500;
@@ -259,15 +259,15 @@ export class RedisStateStore implements StateStore {
       .catch((err: Error) => this.onError(err));
   }
 
-  claim(space: string, id: string, ttlMs: number, now: number): boolean | Promise<boolean> {
+  claim(space: string, id: string, ttlMs: number, now: number): Claim | Promise<Claim> {
     // The local claim first: a replay at this enforcer is refused without a round trip.
-    if (!this.local.claim(space, id, ttlMs, now)) return false;
-    if (!this.connected) return true;
+    if (this.local.claim(space, id, ttlMs, now) === 'taken') return 'taken';
+    if (!this.connected) return 'local';
     return this.redis.set(this.key(slotKey(space, id)), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX').then(
-      (ok) => ok === 'OK',
-      (err: Error) => {
+      (ok): Claim => (ok === 'OK' ? 'claimed' : 'taken'),
+      (err: Error): Claim => {
         this.failed(err);
-        return true;
+        return 'local';
       },
     );
   }

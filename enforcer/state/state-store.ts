@@ -6,16 +6,20 @@
  */
 import type { StatePlan, StateView, StateWrites } from './slots.ts';
 
+export type Claim = 'claimed' | 'taken' | 'local';
+
 export interface StateStore {
   /** Reads every slot of the plan; synchronous when the state is local (or cached). */
   read(plan: StatePlan, now: number): StateView | Promise<StateView>;
   /** Applies the writes of one answered request; never throws, never waits. */
   apply(writes: StateWrites, now: number): void;
   /**
-   * Claims `id` in `space` for `ttlMs`: true for the first claim, false for every other while it
-   * lasts — atomically across the enforcers that share the store (a spent proof of work).
+   * Claims `id` in `space` for `ttlMs`, atomically across the enforcers that share the store (a
+   * spent proof of work): `claimed` for the first claim, `taken` for every other while it lasts,
+   * `local` when shared state could not be asked and only this enforcer's own claims were
+   * checked (a sibling may still accept the same id: what failMode decides).
    */
-  claim(space: string, id: string, ttlMs: number, now: number): boolean | Promise<boolean>;
+  claim(space: string, id: string, ttlMs: number, now: number): Claim | Promise<Claim>;
   /** Counts one request against `key` and returns the count in the window. */
   rateLimitHit(key: string, windowMs: number, now: number): number | Promise<number>;
   /** Sends batched writes now (shutdown, tests). */

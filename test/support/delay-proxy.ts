@@ -1,17 +1,23 @@
-/** A loopback TCP proxy that delays every chunk in both directions: a slow network to Redis. */
+/**
+ * A loopback TCP proxy that delays chunks in both directions: a slow network to Redis. `delayMs`
+ * sees each chunk and its direction, so a test can slow one kind of command and not the rest.
+ */
 
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Socket } from 'node:net';
 
-export async function startDelayProxy(targetPort: number, delayMs: () => number) {
+export async function startDelayProxy(
+  targetPort: number,
+  delayMs: (chunk: Buffer, toTarget: boolean) => number,
+) {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
     const pipe = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => {
-        const d = delayMs();
+      from.on('data', (chunk: Buffer) => {
+        const d = delayMs(chunk, from === client);
         if (d <= 0) to.write(chunk);
         else setTimeout(() => to.writable && to.write(chunk), d);
       });
