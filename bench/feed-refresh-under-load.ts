@@ -5,17 +5,27 @@
  * loop is late by the queue in front of it, whatever a refresh does). The longest stall comes
  * from the enforcer's own monitor (`riskgate_nodejs_eventloop_lag_max_seconds`,
  * perf_hooks.monitorEventLoopDelay, reset by each scrape) run at a 1 ms interval: perf_hooks
- * records whole intervals, so at the default 10 ms a stall would read up to 10 ms long. Two
+ * records whole intervals, so at the default 10 ms a stall would read up to 10 ms long. Three
  * controls: the same load with the feed left alone (a busy loop is delayed by the requests
- * themselves), and a process that does nothing on the same core (loop-delay-probe.ts: what the
- * machine does to any process there).
+ * themselves), the bare node:http proxy under the same load, watched the same way (what any Node
+ * proxy on this core stalls), and a process that does nothing on the same core
+ * (loop-delay-probe.ts: what the machine does to any process there).
  */
 
 import type { ChildProcess } from 'node:child_process';
 import { linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../test/support/free-port.ts';
-import { cpuPerRequest, httpGet, pinned, ready, SUT_CORE, startEnforcer, stop } from './processes.ts';
+import {
+  cpuPerRequest,
+  httpGet,
+  pinned,
+  ready,
+  SUT_CORE,
+  startEnforcer,
+  startNode,
+  stop,
+} from './processes.ts';
 import { stallBeyondIntervalMs } from './stats.ts';
 import type { Workload } from './workload.ts';
 
@@ -24,7 +34,9 @@ export interface FeedStall {
   withRefreshesMs: number;
   /** ... under the same load with the feed unchanged, ms. */
   controlMs: number;
-  /** Longest stall of a do-nothing process on the same core over both phases, ms. */
+  /** ... of the bare node:http proxy under the same load, ms. */
+  bareProxyMs: number;
+  /** Longest stall of a do-nothing process on the same core over all three phases, ms. */
   machineMs: number;
   refreshes: number;
   entries: number;
@@ -57,7 +69,8 @@ async function stallMs(adminUrl: string): Promise<number> {
   return Math.round(stallBeyondIntervalMs(Number(m[1]) * 1000, RESOLUTION_MS));
 }
 
-function machineStallMs(probe: ChildProcess): Promise<number> {
+/** The longest stall a process reports on SIGUSR2 (loop-delay-probe.ts, the bare proxy's monitor). */
+function reportedStallMs(probe: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
     probe.stdout!.once('data', (d: Buffer) =>
       resolve(Math.round((JSON.parse(d.toString()) as { maxMs: number }).maxMs)),
@@ -124,10 +137,10 @@ export async function measureFeedStallUnderLoad(
   try {
     cpuPerRequest(root, url, child.pid!, options.workload.files, options.warmSeconds);
     await stallMs(adminUrl);
-    await machineStallMs(probe);
+    await reportedStallMs(probe);
     await load();
     const controlMs = await stallMs(adminUrl);
-    const machineControlMs = await machineStallMs(probe);
+    const machineControlMs = await reportedStallMs(probe);
     let refreshes = 0;
     const swap = setInterval(() => {
       refreshes++;
@@ -136,10 +149,29 @@ export async function measureFeedStallUnderLoad(
     await load();
     clearInterval(swap);
     const withRefreshesMs = await stallMs(adminUrl);
-    const machineMs = Math.max(machineControlMs, await machineStallMs(probe));
+    const machineRefreshMs = await reportedStallMs(probe);
     if ((await feedEntries(adminUrl)) !== options.entries)
       throw new Error('the million-entry feed did not load');
-    return { withRefreshesMs, controlMs, machineMs, refreshes, entries: options.entries };
+    await stop(child);
+    const barePort = await freePort();
+    const bare = await startNode(
+      root,
+      'bench/bare-node-proxy.ts',
+      [String(barePort), `http://127.0.0.1:${options.upstreamPort}`],
+      { BENCH_LOOP_MONITOR: '1' },
+    );
+    try {
+      const bareUrl = `http://127.0.0.1:${barePort}`;
+      cpuPerRequest(root, bareUrl, bare.pid!, options.workload.files, options.warmSeconds);
+      await reportedStallMs(bare);
+      await reportedStallMs(probe);
+      await options.load(bareUrl, options.seconds);
+      const bareProxyMs = await reportedStallMs(bare);
+      const machineMs = Math.max(machineControlMs, machineRefreshMs, await reportedStallMs(probe));
+      return { withRefreshesMs, controlMs, bareProxyMs, machineMs, refreshes, entries: options.entries };
+    } finally {
+      await stop(bare);
+    }
   } finally {
     await Promise.all([stop(child), stop(probe)]);
   }

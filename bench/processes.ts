@@ -48,9 +48,14 @@ function nodeFlags(): string[] {
   return [...NODE_FLAGS, ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)];
 }
 
-export async function startNode(root: string, script: string, args: string[]): Promise<ChildProcess> {
+export async function startNode(
+  root: string,
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ChildProcess> {
   const child = pinned(SUT_CORE, NODE, [...nodeFlags(), join(root, script), ...args], {
-    env: { ...PROCESS_ENV, ...process.env },
+    env: { ...PROCESS_ENV, ...process.env, ...env },
   });
   await ready(child);
   return child;
