@@ -3,7 +3,8 @@
  * with /metrics, /healthz, /readyz (first, so a replica waiting on the apiserver is alive and says
  * why it is not ready), the Redis client (optional), the RiskPolicy informer (every replica: the
  * webhook needs it), the injection webhook (every replica), the config-signing key, and leader
- * election — whose leader runs the controller, mirrors feeds and keeps the webhook registered.
+ * election — whose leader runs the controller, mirrors feeds and keeps the webhook registered
+ * (leader/leader-duties.ts).
  */
 import { hostname } from 'node:os';
 import {
@@ -18,22 +19,19 @@ import {
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import pRetry from 'p-retry';
-import pino, { type Logger } from 'pino';
-import { ConfigSigner, configChannel, generateSignerKey } from '../contract/config-message.ts';
-import { policyScope } from '../contract/redis-keys.ts';
+import pino from 'pino';
+import { ConfigSigner, generateSignerKey } from '../contract/config-message.ts';
 import { type Component, startAll } from '../lib/components.ts';
-import { policyInformer, RiskPolicyController } from './controllers/riskpolicy/controller.ts';
+import { policyInformer } from './controllers/riskpolicy/controller.ts';
 import { injectedPolicyOf, validateForCluster } from './controllers/riskpolicy/desired-state.ts';
 import { policiesSelecting } from './controllers/riskpolicy/ownership.ts';
-import { FeedMirror } from './feeds/feed-mirror.ts';
 import { apiErrorText } from './kube/api-error.ts';
-import { eventRecorder } from './kube/events.ts';
 import { loadOrCreateSecret } from './kube/owned-secret.ts';
 import { deploymentOwner } from './kube/owner.ts';
+import { LeaderDuties } from './leader/leader-duties.ts';
 import { LeaseElector } from './leader/lease-elector.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { RedisAuthCopies, type RedisPasswordSource, readRedisPassword } from './redis-auth/redis-auth.ts';
-import { enforcerReports } from './status/enforcer-reports.ts';
 import type { InjectionSettings } from './webhook/inject.ts';
 import { Webhook, type WebhookOptions } from './webhook/webhook.ts';
 
@@ -62,102 +60,9 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-type Informer = ReturnType<typeof policyInformer>;
-
 /** The Secret, in the operator's namespace, holding the key pushed configs are signed with. */
 export const CONFIG_SIGNER_SECRET = 'riskgate-config-signer';
 const SIGNER_SECRET_KEY = 'ed25519.pem';
-
-interface LeaderDutiesDeps {
-  kc: KubeConfig;
-  apis: { core: CoreV1Api; networking: NetworkingV1Api; custom: CustomObjectsApi };
-  policies: Informer;
-  webhook: Webhook;
-  redis: Redis | undefined;
-  metrics: OperatorMetrics;
-  log: Logger;
-  resyncMs: number | undefined;
-  /** The key pushed configs are signed with; loaded before leading begins. */
-  signer: () => ConfigSigner;
-  redisAuth: () => RedisAuthCopies | undefined;
-  watchError: (resource: string, err: unknown) => void;
-}
-
-/** What the leader does, for as long as it leads: reconcile, mirror feeds, keep the webhook registered. */
-class LeaderDuties {
-  private readonly deps: LeaderDutiesDeps;
-  private abort: AbortController | undefined;
-  private running: Promise<void> | undefined;
-  private mirror: FeedMirror | undefined;
-  controller: RiskPolicyController | undefined;
-
-  constructor(deps: LeaderDutiesDeps) {
-    this.deps = deps;
-  }
-
-  begin(): void {
-    const { kc, apis, policies, webhook, redis, metrics, log, resyncMs } = this.deps;
-    this.abort = new AbortController();
-    // The leader fetches URL feeds once for the cluster, when there is a Redis to share them in.
-    const mirror = redis
-      ? new FeedMirror(redis, (namespace, policy) => this.controller?.queue.add(`${namespace}/${policy}`))
-      : undefined;
-    this.mirror = mirror;
-    const signer = this.deps.signer();
-    this.controller = new RiskPolicyController(
-      {
-        kubeconfig: kc,
-        ...apis,
-        upToDate: enforcerReports(redis),
-        event: eventRecorder(apis.core, log),
-        syncFeeds: (namespace, policy, spec) => mirror?.sync(namespace, policy, spec),
-        feedStatus: (namespace, policy) => mirror?.statusOf(namespace, policy),
-        observe: (namespace, policy, census) => metrics.observe(namespace, policy, census),
-        signerPublicKeyPem: signer.publicKeyPem,
-        ...(this.deps.redisAuth() ? { redisAuth: this.deps.redisAuth()! } : {}),
-        publish: async (namespace, policy, config, issuedAt) => {
-          if (redis?.status !== 'ready') return;
-          const scope = policyScope(namespace, policy);
-          await redis
-            .publish(configChannel(scope), signer.encode({ scope, issuedAt, config }))
-            .catch(() => 0);
-        },
-        ...(resyncMs ? { resyncMs } : {}),
-        onWatchError: this.deps.watchError,
-        onReconcile: (key, result, seconds, err) => {
-          metrics.reconciles.inc({ result });
-          metrics.reconcileSeconds.observe(seconds);
-          if (err)
-            log.warn({ policy: key, err: apiErrorText(err) }, 'reconcile failed; retrying with backoff');
-          else log.debug({ policy: key, seconds }, 'reconciled');
-        },
-      },
-      policies,
-    );
-    this.running = Promise.all([
-      webhook
-        .register()
-        .then(() => log.info({ webhook: 'riskgate-injector' }, 'webhook registered'))
-        .catch((err) =>
-          log.error({ webhook: 'riskgate-injector', err: apiErrorText(err) }, 'webhook registration failed'),
-        ),
-      this.controller.run(this.abort.signal),
-    ]).then(
-      () => undefined,
-      // An unhandled rejection would end the process, and with it the webhook every replica serves.
-      (err) => log.error({ err: apiErrorText(err) }, 'controller stopped'),
-    );
-  }
-
-  async end(): Promise<void> {
-    this.abort?.abort();
-    this.deps.webhook.stopRegistering();
-    this.mirror?.stop();
-    this.mirror = undefined;
-    this.controller = undefined;
-    await this.running;
-  }
-}
 
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const log = pino({ base: { component: 'operator' }, level: process.env['RISKGATE_LOG_LEVEL'] ?? 'info' });
