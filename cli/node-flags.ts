@@ -8,10 +8,11 @@
  * same CPU per request, and 2 MB starts to cost CPU (+5 µs per request) — measured side by
  * side, bench/README.md.
  *
- * Not --single-threaded-gc: on one core it halves the longest event-loop stalls (V8's helper
- * threads no longer compete with the event loop) at the same CPU per request, but holds ~20 MB
- * more under load, past the 150 MB budget; with no CPU limit the helpers have cores of their
- * own (bench/README.md, "Stalls, measured again").
+ * Not --single-threaded-gc: it holds ~20 MB more under load, past the 150 MB budget, and what
+ * it buys is not established — on one core it halved the longest event-loop stalls in one A/B
+ * and changed nothing in the next; with no CPU limit V8's helper threads have cores of their own
+ * (bench/README.md, "Stalls, measured again" and "What stalls the enforcer and not the bare
+ * proxy").
  */
 export const NODE_FLAGS = ['--max-semi-space-size=4'] as const;
 
