@@ -4,11 +4,10 @@
  * machinery cost per request, and so where the enforcer's distance to a Go proxy lives.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { nodeHttp } from '../enforcer/net/http-client.ts';
 import { downstreamResponseHeaders } from '../enforcer/proxy/headers.ts';
 import { bareForward } from './bare-forward.ts';
-import { stallBeyondIntervalMs } from './stats.ts';
+import { reportStallsOnSignal } from './loop-stall-report.ts';
 
 const [listenPort, upstreamUrl] = [Number(process.argv[2]), process.argv[3]!];
 const forward = bareForward(upstreamUrl);
@@ -28,16 +27,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 
 const server = nodeHttp.createServer({ keepAliveTimeout: 65_000 }, handle);
 server.listen(listenPort, '127.0.0.1', () => process.stdout.write(`ready ${listenPort}\n`));
-// BENCH_LOOP_MONITOR=1: the stall control of bench/feed-refresh-under-load.ts. Watches the event
-// loop every 1 ms as the enforcer does there; on SIGUSR2 prints the longest stall since the last
-// report (ms beyond the timer) and starts over.
-if (process.env['BENCH_LOOP_MONITOR'] === '1') {
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  process.on('SIGUSR2', () => {
-    process.stdout.write(`${JSON.stringify({ maxMs: stallBeyondIntervalMs(delay.max / 1e6, 1) })}\n`);
-    delay.reset();
-  });
-}
+// BENCH_LOOP_MONITOR=1: the stall control of bench/feed-refresh-under-load.ts, its loop watched
+// every 1 ms as the enforcer's is there.
+if (process.env['BENCH_LOOP_MONITOR'] === '1') reportStallsOnSignal(1);
 // Exit normally on a signal, so --cpu-prof can write its profile.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));

@@ -11,7 +11,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedisServer } from '../test/support/redis-server.ts';
-import { closedLoop, LOAD_CORE, pinned, ready, startEnforcer, startNode, stop } from './processes.ts';
+import {
+  interleavedRounds,
+  LOAD_CORE,
+  pinned,
+  ready,
+  startEnforcer,
+  startNode,
+  stop,
+  type Variant,
+} from './processes.ts';
 import { median } from './stats.ts';
 import { writeWorkload } from './workload.ts';
 
@@ -33,16 +42,13 @@ async function main() {
   const app = pinned(LOAD_CORE, process.execPath, [join(ROOT, 'bench/upstream.ts'), String(upPort)]);
   await ready(app);
   const upstream = `http://127.0.0.1:${upPort}`;
-  const variants: {
-    name: string;
-    start: () => Promise<{ url: string; pid: number; child: ReturnType<typeof pinned> }>;
-  }[] = [
+  const variants: Variant[] = [
     {
       name: 'bare proxy',
       start: async () => {
         const port = await freePort();
         const child = await startNode(ROOT, 'bench/bare-proxy.ts', [String(port), upstream]);
-        return { url: `http://127.0.0.1:${port}`, pid: child.pid!, child };
+        return { url: `http://127.0.0.1:${port}`, child };
       },
     },
   ];
@@ -62,26 +68,17 @@ async function main() {
             policy: workload.policy('enforce'),
             ...(withRedis && redis ? { redis: redis.url } : {}),
           });
-          return { url: `http://127.0.0.1:${listen}`, pid: child.pid!, child };
+          return { url: `http://127.0.0.1:${listen}`, child };
         },
       });
     }
   }
-  const results = new Map<string, { rps: number; cpu: number }[]>(variants.map((v) => [v.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    // Fresh processes every round, started and measured in a rotating order.
-    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
-    for (const v of order) {
-      const p = await v.start();
-      closedLoop(ROOT, p.url, p.pid, workload.files, WARM);
-      const r = closedLoop(ROOT, p.url, p.pid, workload.files, SECONDS);
-      results.get(v.name)!.push(r);
-      console.error(
-        `round ${round + 1} ${v.name}: ${r.rps.toFixed(0)} req/s, ${r.cpu.toFixed(1)} µs CPU/request`,
-      );
-      await stop(p.child);
-    }
-  }
+  // Fresh processes every round, started and measured in a rotating order.
+  const results = await interleavedRounds(ROOT, variants, workload.files, {
+    rounds: ROUNDS,
+    warmSeconds: WARM,
+    seconds: SECONDS,
+  });
   const bare = results.get('bare proxy')!;
   const lines = [
     '| variant | CPU µs/request (median) | rounds | req/s (median) | ÷ bare proxy by CPU (median of paired) |',

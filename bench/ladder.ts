@@ -12,7 +12,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../test/support/redis-server.ts';
-import { closedLoop, LOAD_CORE, pinned, ready, startEnforcer, startNode, stop } from './processes.ts';
+import {
+  interleavedRounds,
+  LOAD_CORE,
+  pinned,
+  ready,
+  startEnforcer,
+  startNode,
+  stop,
+  type Variant,
+} from './processes.ts';
 import { median } from './stats.ts';
 import { writeWorkload } from './workload.ts';
 
@@ -52,8 +61,7 @@ async function main() {
   const app = pinned(LOAD_CORE, process.execPath, [join(ROOT, 'bench/upstream.ts'), String(upPort)]);
   await ready(app);
   const upstream = `http://127.0.0.1:${upPort}`;
-  type Started = { url: string; child: ReturnType<typeof pinned> };
-  const variants: { name: string; start: () => Promise<Started> }[] = [
+  const variants: Variant[] = [
     {
       name: 'bare node:http proxy',
       start: async () => {
@@ -79,26 +87,18 @@ async function main() {
       },
     });
   }
-  const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
-    for (const v of order) {
-      const p = await v.start();
-      closedLoop(ROOT, p.url, p.child.pid!, workload.files, WARM);
-      const r = closedLoop(ROOT, p.url, p.child.pid!, workload.files, SECONDS);
-      cpu.get(v.name)!.push(r.cpu);
-      console.error(
-        `round ${round + 1} ${v.name}: ${r.rps.toFixed(0)} req/s, ${r.cpu.toFixed(1)} µs CPU/request`,
-      );
-      await stop(p.child);
-    }
-  }
+  const results = await interleavedRounds(ROOT, variants, workload.files, {
+    rounds: ROUNDS,
+    warmSeconds: WARM,
+    seconds: SECONDS,
+  });
   const lines = [
     '| step | CPU µs/request (median) | rounds | added to the step above, µs (median of paired) |',
     '| --- | ---: | --- | ---: |',
   ];
   let below: number[] | undefined;
-  for (const [name, rs] of cpu) {
+  for (const [name, runs] of results) {
+    const rs = runs.map((r) => r.cpu);
     const added = below ? median(rs.map((r, i) => r - below![i]!)).toFixed(1) : '—';
     lines.push(
       `| ${name} | ${median(rs).toFixed(1)} | ${rs.map((r) => r.toFixed(1)).join(', ')} | ${added} |`,

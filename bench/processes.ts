@@ -242,3 +242,36 @@ export function cpuPerRequest(
 ): number {
   return +closedLoop(root, url, pid, files, seconds).cpu.toFixed(1);
 }
+
+/** A process the side-by-side scripts (compare.ts, ladder.ts) start afresh every round. */
+export interface Variant {
+  name: string;
+  start: () => Promise<{ url: string; child: ChildProcess }>;
+}
+
+/**
+ * Every variant measured once per round, each round on fresh processes in a rotating order:
+ * `warmSeconds` of the closed-loop mix, then `seconds` measured. Each variant's results by round.
+ */
+export async function interleavedRounds(
+  root: string,
+  variants: readonly Variant[],
+  files: Record<string, string>,
+  options: { rounds: number; warmSeconds: number; seconds: number },
+): Promise<Map<string, { rps: number; cpu: number }[]>> {
+  const results = new Map<string, { rps: number; cpu: number }[]>(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    for (const v of order) {
+      const { url, child } = await v.start();
+      closedLoop(root, url, child.pid!, files, options.warmSeconds);
+      const r = closedLoop(root, url, child.pid!, files, options.seconds);
+      results.get(v.name)!.push(r);
+      console.error(
+        `round ${round + 1} ${v.name}: ${r.rps.toFixed(0)} req/s, ${r.cpu.toFixed(1)} µs CPU/request`,
+      );
+      await stop(child);
+    }
+  }
+  return results;
+}
