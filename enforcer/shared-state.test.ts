@@ -89,6 +89,53 @@ async function attack(account: string, targets: RunningEnforcer[]) {
   return { reached: upstream.requests.length - before, outcomes };
 }
 
+/** A login carrying a proof-of-work answer, or none: its status and problem document. */
+async function loginAnswering(base: string, path: string, account: string, ip: string, answer?: string) {
+  const res = await request(`${base}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-forwarded-for': ip,
+      ...(answer ? { 'x-riskgate-pow': answer } : {}),
+    },
+    body: JSON.stringify({ username: account, password: 'wrong' }),
+  });
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+/**
+ * Fails `account`'s login four times from `${net}.i.1`, so the next, from `${net}.9.9`, is
+ * challenged; returns the challenge's solution.
+ */
+async function solvedChallenge(base: string, path: string, account: string, net: string) {
+  for (let i = 0; i < 4; i++) await login(base, account, `${net}.${i}.1`, path);
+  const challenged = await loginAnswering(base, path, account, `${net}.9.9`);
+  expect(challenged.body['code']).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
+  const pow = challenged.body['proofOfWork'] as { challenge: string; difficulty: number };
+  const { solve } = await import('./actions/proof-of-work.ts');
+  return solve(pow.challenge, pow.difficulty)!;
+}
+
+/** An enforcer reaching Redis through a delaying proxy (`delayMs` as startDelayProxy takes it), once connected. */
+async function enforcerBehindDelayProxy(delayMs: Parameters<typeof startDelayProxy>[1]) {
+  const proxy = await startDelayProxy(redis.port, delayMs);
+  const enforcer = await startTestEnforcer(policy.file, upstream.url, {
+    redisUrl: `redis://127.0.0.1:${proxy.port}`,
+    redisTimeoutMs: 50,
+  });
+  await eventually(async () => {
+    const m = await request(`${enforcer.adminUrl}/metrics`);
+    return (await m.body.text()).includes('riskgate_redis_up 1');
+  });
+  return {
+    enforcer,
+    close: async () => {
+      await enforcer.close();
+      await proxy.close();
+    },
+  };
+}
+
 describe('two enforcers, one Redis', () => {
   it('take a proof-of-work solution once between them', async () => {
     const powKey = Buffer.alloc(32, 9);
@@ -105,23 +152,9 @@ describe('two enforcers, one Redis', () => {
       }),
     ];
     try {
-      for (let i = 0; i < 4; i++) await login(c.trafficUrl, 'pow-victim', `100.4.${i}.1`);
-      const send = async (base: string, answer?: string) => {
-        const res = await request(`${base}/login`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-forwarded-for': '100.4.9.9',
-            ...(answer ? { 'x-riskgate-pow': answer } : {}),
-          },
-          body: JSON.stringify({ username: 'pow-victim', password: 'wrong' }),
-        });
-        return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
-      };
-      const challenged = await send(c.trafficUrl);
-      const pow = challenged.body['proofOfWork'] as { challenge: string; difficulty: number };
-      const { solve } = await import('./actions/proof-of-work.ts');
-      const answer = solve(pow.challenge, pow.difficulty)!;
+      const answer = await solvedChallenge(c.trafficUrl, '/login', 'pow-victim', '100.4');
+      const send = (base: string, answer: string) =>
+        loginAnswering(base, '/login', 'pow-victim', '100.4.9.9', answer);
       // Solved at one enforcer, presented at the other: it passes there, once.
       expect((await send(d.trafficUrl, answer)).status).toBe(401); // the app's answer: wrong password
       const replayed = await send(c.trafficUrl, answer);
@@ -133,43 +166,20 @@ describe('two enforcers, one Redis', () => {
   });
 
   it('refuse a proof-of-work solution on a failMode: closed route when Redis cannot claim it, and take it locally on an open one', async () => {
-    // Reads answer at once; only the claim (SET … NX) is held past the enforcer's Redis timeout,
-    // so the request gets as far as presenting its solution before shared state fails it.
+    // Reads answer at once until a claim (SET … NX) goes out; it, and what follows it on the
+    // connection, is held past the enforcer's Redis timeout, so a request gets as far as
+    // presenting its solution before shared state fails it.
     let holdClaims = false;
-    const slow = await startDelayProxy(redis.port, (chunk, toRedis) =>
+    const slow = await enforcerBehindDelayProxy((chunk, toRedis) =>
       holdClaims && toRedis && chunk.includes('\r\nNX\r\n') ? 400 : 0,
     );
-    const viaSlow = await startTestEnforcer(policy.file, upstream.url, {
-      redisUrl: `redis://127.0.0.1:${slow.port}`,
-      redisTimeoutMs: 50,
-    });
+    const base = slow.enforcer.trafficUrl;
     try {
-      await eventually(async () => {
-        const m = await request(`${viaSlow.adminUrl}/metrics`);
-        return (await m.body.text()).includes('riskgate_redis_up 1');
-      });
-      const { solve } = await import('./actions/proof-of-work.ts');
-      const send = async (path: string, account: string, ip: string, answer?: string) => {
-        const res = await request(`${viaSlow.trafficUrl}${path}`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-forwarded-for': ip,
-            ...(answer ? { 'x-riskgate-pow': answer } : {}),
-          },
-          body: JSON.stringify({ username: account, password: 'wrong' }),
-        });
-        return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
-      };
-      const solved = async (path: string, account: string) => {
-        for (let i = 0; i < 4; i++) await send(path, account, `100.6.${i}.1`);
-        const challenged = await send(path, account, '100.6.9.9');
-        expect(challenged.body['code']).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
-        const pow = challenged.body['proofOfWork'] as { challenge: string; difficulty: number };
-        return solve(pow.challenge, pow.difficulty)!;
-      };
-      const closedAnswer = await solved('/admin/login', 'closed-claim');
-      const openAnswer = await solved('/login', 'open-claim');
+      const send = (path: string, account: string, ip: string, answer?: string) =>
+        loginAnswering(base, path, account, ip, answer);
+      const closedAnswer = await solvedChallenge(base, '/admin/login', 'closed-claim', '100.6');
+      const openAnswer = await solvedChallenge(base, '/login', 'open-claim', '100.6');
+      const twiceAnswer = await solvedChallenge(base, '/login', 'open-twice', '100.7');
       holdClaims = true;
       const closed = await send('/admin/login', 'closed-claim', '100.6.9.9', closedAnswer);
       expect({ status: closed.status, code: closed.body['code'] }).toEqual({
@@ -181,12 +191,17 @@ describe('two enforcers, one Redis', () => {
       // Claimed here all the same: a replay at this enforcer is refused without Redis.
       const replayed = await send('/login', 'open-claim', '100.6.9.9', openAnswer);
       expect(replayed.body['code']).toBe('RG_ERR_PROOF_OF_WORK_REQUIRED');
+      // The same solution sent twice at once while Redis cannot claim it: one passes, not both.
+      const both = await Promise.all(
+        [0, 1].map(() => send('/login', 'open-twice', '100.7.9.9', twiceAnswer)),
+      );
+      expect(both.map((r) => r.status).sort()).toEqual([401, 401]);
+      expect(both.filter((r) => r.body['code'] === 'RG_ERR_PROOF_OF_WORK_REQUIRED')).toHaveLength(1);
       checkSecurityRow(
         'fault-redis-claim',
         `closed route: ${closed.status} \`${closed.body['code']}\`; open route: passed once (${open.status} from the app), the replay challenged again`,
       );
     } finally {
-      await viaSlow.close();
       await slow.close();
     }
   });
@@ -234,16 +249,9 @@ describe('two enforcers, one Redis', () => {
 
   it('keep deciding within the Redis timeout when Redis is slow: every request answered, failMode obeyed', async () => {
     let delay = 0;
-    const slow = await startDelayProxy(redis.port, () => delay);
-    const viaSlow = await startTestEnforcer(policy.file, upstream.url, {
-      redisUrl: `redis://127.0.0.1:${slow.port}`,
-      redisTimeoutMs: 50,
-    });
+    const slow = await enforcerBehindDelayProxy(() => delay);
+    const viaSlow = slow.enforcer;
     try {
-      await eventually(async () => {
-        const m = await request(`${viaSlow.adminUrl}/metrics`);
-        return (await m.body.text()).includes('riskgate_redis_up 1');
-      });
       delay = 400; // every Redis answer now takes longer than the 50 ms the enforcer waits
       const outcomes: string[] = [];
       await Promise.all(
@@ -264,7 +272,6 @@ describe('two enforcers, one Redis', () => {
       const metrics = await (await request(`${viaSlow.adminUrl}/metrics`)).body.text();
       expect(Number(/riskgate_redis_errors (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
     } finally {
-      await viaSlow.close();
       await slow.close();
     }
   });

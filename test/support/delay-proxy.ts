@@ -1,6 +1,7 @@
 /**
  * A loopback TCP proxy that delays chunks in both directions: a slow network to Redis. `delayMs`
- * sees each chunk and its direction, so a test can slow one kind of command and not the rest.
+ * sees each chunk and its direction, so a test can hold back one kind of command (and, as a
+ * stalled connection would, everything sent after it).
  */
 
 import type { AddressInfo } from 'node:net';
@@ -15,12 +16,18 @@ export async function startDelayProxy(
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
-    const pipe = (from: Socket, to: Socket) =>
+    // Bytes keep their order, as on a real connection: a chunk held back holds back every
+    // chunk after it in that direction (a stalled Redis, not one that answers out of turn).
+    const pipe = (from: Socket, to: Socket) => {
+      let releasedBy = 0;
       from.on('data', (chunk: Buffer) => {
-        const d = delayMs(chunk, from === client);
-        if (d <= 0) to.write(chunk);
-        else setTimeout(() => to.writable && to.write(chunk), d);
+        const now = Date.now();
+        const at = Math.max(now + delayMs(chunk, from === client), releasedBy);
+        releasedBy = at;
+        if (at <= now) to.write(chunk);
+        else setTimeout(() => to.writable && to.write(chunk), at - now);
       });
+    };
     pipe(client, upstream);
     pipe(upstream, client);
     const close = () => {
