@@ -13,6 +13,7 @@ import {
   forEachFeedEntry,
 } from '../../contract/shared-feed.ts';
 import { IpRangeSet, IpRangeSetBuilder, type RangeArrays } from '../net/ip-range-set.ts';
+import { startBackgroundWorker } from '../threads/background-worker.ts';
 
 export { type FeedFormat, FeedFormatError };
 
@@ -92,7 +93,6 @@ export async function parseFeedOffThread(
     job.bytes = new Uint8Array(owned);
     transferList.push(owned);
   }
-  const { Worker } = await import('node:worker_threads');
   // The compiled image runs dist/…/feed-parse-worker.js; the sources run the .ts beside this.
   const file = new URL(
     `./feed-parse-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
@@ -110,7 +110,7 @@ export async function parseFeedOffThread(
       }
     | { ok: false; message: string; format: boolean };
   return new Promise<ParsedFeed | undefined>((resolve, reject) => {
-    const worker = new Worker(file, { workerData: job, transferList });
+    const worker = startBackgroundWorker(file, { workerData: job, transferList });
     worker.once('message', (m: Answer) => {
       if (!m.ok) reject(m.format ? new FeedFormatError(m.message) : new Error(m.message));
       else if (m.unchanged) resolve(undefined);

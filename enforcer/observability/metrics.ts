@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CompiledPolicy, CompiledRoute } from '../policy/compiled-policy.ts';
 import { signalOfReason } from '../reasons.ts';
 import type { RedisStateStore } from '../state/redis-store.ts';
+import { backgroundThreads } from '../threads/background-worker.ts';
 import { collectProcessMetrics } from './process-metrics.ts';
 import {
   type CounterChild,
@@ -192,6 +193,17 @@ export class EnforcerMetrics {
       help: 'Requests that arrived as HTTP/2 streams, by protocol (grpc, http).',
       labelNames: ['protocol'],
       registers,
+    });
+    new Counter({
+      name: 'riskgate_background_threads_total',
+      help: 'Worker threads started to parse feeds and policies, by priority: low (yielding the core to requests), or normal where the system did not allow lowering it.',
+      labelNames: ['priority'],
+      registers,
+      collect() {
+        this.reset();
+        this.labels('low').inc(backgroundThreads.lowered);
+        this.labels('normal').inc(backgroundThreads.normal);
+      },
     });
   }
 

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RiskPolicy } from '../../api/riskpolicy.ts';
 import { type ValidationResult, validateText } from '../../api/validate.ts';
+import { startBackgroundWorker } from '../threads/background-worker.ts';
 
 export class PolicyFileError extends Error {
   readonly code = 'RG_ERR_POLICY_INVALID';
@@ -99,14 +100,13 @@ type WorkerAnswer =
   | { ok: false; message: string };
 
 async function onWorker(job: { path: string } | { text: string; name: string }): Promise<WorkerAnswer> {
-  const { Worker } = await import('node:worker_threads');
   // The compiled image runs dist/…/policy-parse-worker.js; the sources run the .ts beside this.
   const file = new URL(
     `./policy-parse-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
     import.meta.url,
   );
   return new Promise<WorkerAnswer>((resolve, reject) => {
-    const worker = new Worker(file, { workerData: job });
+    const worker = startBackgroundWorker(file, { workerData: job });
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => {
