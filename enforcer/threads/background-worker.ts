@@ -14,6 +14,10 @@
  * itself, so the worker's start-up — its own isolate and modules, ~15-40 ms of CPU — runs at
  * the low priority too.
  *
+ * The price: on a core saturated by requests a refresh waits for the gaps. The last good feed and
+ * policy keep serving meanwhile, and `riskgate_feed_age_seconds` and `riskgate_feed_stale` show
+ * the wait.
+ *
  * V8's own helper threads (GC, compilers) are left alone: the main thread waits on them inside a
  * collection, and a helper starved by a busy main thread would lengthen that pause.
  */
