@@ -37,6 +37,7 @@ describe('parseIp', () => {
     'g::1',
     'unknown',
     '[::1]',
+    '1.2.3.4%eth:0',
   ])('rejects %j', (input) => {
     expect(parseIp(input)).toBeUndefined();
   });
@@ -83,6 +84,34 @@ describe('IpRangeSet', () => {
     expect(() => IpRangeSet.from(['10.0.0.0/33'])).toThrow(/10.0.0.0\/33/);
     expect(() => IpRangeSet.from(['::/129'])).toThrow();
     expect(() => IpRangeSet.from(['1.2.3.4/'])).toThrow();
+  });
+
+  // The builder reads a line's address and prefix length in place; these are the spellings a
+  // hostile or sloppy feed sends, each read as when the line was cut into strings first.
+  it.each([
+    ['1.2.3.4/+24', undefined],
+    ['1.2.3.4/-1', undefined],
+    ['1.2.3.4/1e1', undefined],
+    ['1.2.3.4/0x8', undefined],
+    ['1.2.3.4/2 4', undefined],
+    ['1.2.3.4/24/8', undefined],
+    ['1.2.3.4/2:4', undefined],
+    ['1.2.3.4/24%eth0', undefined],
+    ['10.0.0.0:80/8', undefined],
+    ['/24', undefined],
+    ['1.2.3.4/0024', undefined],
+    ['1.2.3.4/024', ['1.2.3.255', '1.2.4.0']],
+    ['1.2.3.4%eth0/24', ['1.2.3.255', '1.2.4.0']],
+    ['::ffff:10.0.0.0/104', ['10.255.0.1', '11.0.0.0']],
+    ['2001:db8::/32', ['2001:db8:ffff::1', '2001:db9::']],
+  ])('reads %j in place as it was read from cut strings', (cidr, probes) => {
+    if (probes === undefined) {
+      expect(() => IpRangeSet.from([cidr])).toThrow();
+      return;
+    }
+    const one = IpRangeSet.from([cidr]);
+    expect(one.hasText(probes[0]!)).toBe(true);
+    expect(one.hasText(probes[1]!)).toBe(false);
   });
 
   it('agrees with node:net BlockList on a large indexed set, at every range edge', () => {

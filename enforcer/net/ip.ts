@@ -104,14 +104,16 @@ function parseIPv6Groups(text: string, start: number, end: number, groups: Uint1
 const scratchGroups = new Uint16Array(8);
 
 /**
- * Parses an IPv4 or IPv6 address (a zone id such as %eth0 is ignored) into `out`.
+ * Parses an IPv4 or IPv6 address (a zone id such as %eth0 is ignored) into `out`: the whole
+ * text, or its first `length` characters (a CIDR's address, without cutting a string from it).
  * Returns the family, or 0 when the text is not an address.
  */
-export function parseIpInto(text: string, out: Uint32Array): 0 | 4 | 6 {
-  let end = text.length;
+export function parseIpInto(text: string, out: Uint32Array, length = text.length): 0 | 4 | 6 {
+  let end = length;
   const zone = text.indexOf('%');
-  if (zone !== -1) end = zone;
-  if (text.indexOf(':') === -1) {
+  if (zone !== -1 && zone < end) end = zone;
+  const colon = text.indexOf(':');
+  if (colon === -1 || colon >= length) {
     const v4 = parseIPv4(text, 0, end);
     if (v4 < 0) return 0;
     out[0] = 0;
