@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { backgroundThreads } from '../threads/background-worker.ts';
 import {
   FeedFormatError,
   feedDigest,
@@ -118,6 +119,14 @@ describe('large feeds, parsed off the event loop', () => {
     );
     expect(changed?.ranges.hasText('203.0.113.7')).toBe(true);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('parses a mid-size list (60,000 lines, ~900 KB) on a worker thread, not on the request path', async () => {
+    const mid = `${lines.slice(0, 60_000).join('\n')}\n`;
+    const started = backgroundThreads.lowered + backgroundThreads.normal;
+    const off = await parseFeedOffThread(mid, 'plain');
+    expect(backgroundThreads.lowered + backgroundThreads.normal).toBe(started + 1);
+    expect(off.entries).toBe(60_000);
   });
 
   it('reports a broken feed from the worker as the same error', async () => {
