@@ -84,6 +84,42 @@ async function feedEntries(adminUrl: string): Promise<number> {
   return Number(/^riskgate_feed_entries\{feed="million"\} (\d+)$/m.exec(body)?.[1] ?? 0);
 }
 
+/**
+ * The bench policy with a feed of `entries` lines beside its own, re-read every 3 s; `swapNext`
+ * replaces the list with the other of two (atomically, as a ConfigMap volume or a download
+ * would), so every refresh parses a new list.
+ */
+export function feedThatChanges(
+  dir: string,
+  workload: Workload,
+  entries: number,
+): { policyFile: string; swapNext: () => void } {
+  const feed = join(dir, 'million.txt');
+  const lists = [join(dir, 'million-a.txt'), join(dir, 'million-b.txt')];
+  lists.forEach((file, variant) => {
+    writeMillionFeed(file, entries, variant);
+    const at = new Date(Date.now() - (2 - variant) * 60_000);
+    utimesSync(file, at, at);
+  });
+  const swapIn = (list: string) => {
+    rmSync(`${feed}.next`, { force: true });
+    linkSync(list, `${feed}.next`);
+    renameSync(`${feed}.next`, feed);
+    rmSync(`${feed}.next`, { force: true });
+  };
+  swapIn(lists[0]!);
+  const policyFile = join(dir, 'million-feed.yaml');
+  writeFileSync(
+    policyFile,
+    readFileSync(workload.policy('enforce'), 'utf8').replace(
+      '- { name: large-feed, file: feed.txt, refreshInterval: 1h }',
+      '- { name: large-feed, file: feed.txt, refreshInterval: 1h }\n        - { name: million, file: million.txt, refreshInterval: 3s }',
+    ),
+  );
+  let swaps = 0;
+  return { policyFile, swapNext: () => swapIn(lists[++swaps % 2]!) };
+}
+
 export async function measureFeedStallUnderLoad(
   root: string,
   options: {
@@ -97,30 +133,7 @@ export async function measureFeedStallUnderLoad(
     load: (url: string, seconds: number) => Promise<void>;
   },
 ): Promise<FeedStall> {
-  const feed = join(options.dir, 'million.txt');
-  // Two different lists, swapped in atomically (as a ConfigMap volume or a download would):
-  // every refresh parses a new list.
-  const lists = [join(options.dir, 'million-a.txt'), join(options.dir, 'million-b.txt')];
-  lists.forEach((file, variant) => {
-    writeMillionFeed(file, options.entries, variant);
-    const at = new Date(Date.now() - (2 - variant) * 60_000);
-    utimesSync(file, at, at);
-  });
-  const swapIn = (list: string) => {
-    rmSync(`${feed}.next`, { force: true });
-    linkSync(list, `${feed}.next`);
-    renameSync(`${feed}.next`, feed);
-    rmSync(`${feed}.next`, { force: true });
-  };
-  swapIn(lists[0]!);
-  const policyFile = join(options.dir, 'million-feed.yaml');
-  writeFileSync(
-    policyFile,
-    readFileSync(options.workload.policy('enforce'), 'utf8').replace(
-      '- { name: large-feed, file: feed.txt, refreshInterval: 1h }',
-      '- { name: large-feed, file: feed.txt, refreshInterval: 1h }\n        - { name: million, file: million.txt, refreshInterval: 3s }',
-    ),
-  );
+  const { policyFile, swapNext } = feedThatChanges(options.dir, options.workload, options.entries);
   const [listen, admin] = [await freePort(), await freePort()];
   const child = await startEnforcer(root, {
     listen,
@@ -148,7 +161,7 @@ export async function measureFeedStallUnderLoad(
     let refreshes = 0;
     const swap = setInterval(() => {
       refreshes++;
-      swapIn(lists[refreshes % 2]!);
+      swapNext();
     }, 3000);
     await load();
     clearInterval(swap);
