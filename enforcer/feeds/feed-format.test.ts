@@ -98,6 +98,17 @@ describe('large feeds, parsed off the event loop', () => {
     expect(turns).toBeGreaterThan(0);
   });
 
+  it('takes bytes as a download or Redis hands them over, copied to the worker in slices, byte for byte', async () => {
+    // A view into a larger buffer, as a pooled Buffer is; several 1 MiB slices long.
+    const bytes = Buffer.from(`xxxx${text}`).subarray(4);
+    expect(bytes.length).toBeGreaterThan(3 << 20);
+    const off = await parseFeedOffThread(bytes, 'plain');
+    const inline = parseFeed(text, 'plain');
+    expect(off.digest).toBe(feedDigest(text));
+    expect(off.entries).toBe(inline.entries);
+    expect(off.ranges.size).toBe(inline.ranges.size);
+  });
+
   it('reads a large file on the worker, and does not parse the same list again', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -196,13 +196,14 @@ export class EnforcerMetrics {
     });
     new Counter({
       name: 'riskgate_background_threads_total',
-      help: 'Worker threads started to parse feeds and policies, by priority: low (yielding the core to requests), or normal where the system did not allow lowering it.',
+      help: 'Worker threads started to parse feeds and policies, by priority: low (yielding the core to requests), normal where the system did not allow lowering it, raised where requests starved a low one and its job started again at normal priority.',
       labelNames: ['priority'],
       registers,
       collect() {
         this.reset();
         this.labels('low').inc(backgroundThreads.lowered);
         this.labels('normal').inc(backgroundThreads.normal);
+        this.labels('raised').inc(backgroundThreads.raised);
       },
     });
   }

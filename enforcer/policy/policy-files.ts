@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RiskPolicy } from '../../api/riskpolicy.ts';
 import { type ValidationResult, validateText } from '../../api/validate.ts';
-import { startBackgroundWorker } from '../threads/background-worker.ts';
+import { runBackgroundJob } from '../threads/background-worker.ts';
 
 export class PolicyFileError extends Error {
   readonly code = 'RG_ERR_POLICY_INVALID';
@@ -105,14 +105,7 @@ async function onWorker(job: { path: string } | { text: string; name: string }):
     `./policy-parse-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
     import.meta.url,
   );
-  return new Promise<WorkerAnswer>((resolve, reject) => {
-    const worker = startBackgroundWorker(file, { workerData: job });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`policy parser exited with ${code}`));
-    });
-  });
+  return runBackgroundJob<WorkerAnswer>(file, job);
 }
 
 /** loadPolicy, with a large policy read, parsed and validated on a worker thread. */

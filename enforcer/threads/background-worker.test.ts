@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backgroundThreads, startBackgroundWorker } from './background-worker.ts';
+import { checkSecurityRow } from '../../test/support/security-doc.ts';
+import { backgroundThreads, runBackgroundJob, startBackgroundWorker } from './background-worker.ts';
 
 /** A thread's nice value, from /proc (field 19 of its stat line). */
 function niceOf(tid: string): number {
@@ -54,5 +58,53 @@ describe.runIf(process.platform === 'linux')('startBackgroundWorker', () => {
     await once(worker, 'message');
     for (const [tid, nice] of nices) if (tasks().has(tid)) expect(niceOf(tid)).toBe(nice);
     await once(worker, 'exit');
+  });
+});
+
+/** testdata/saturated-core.ts pinned to one core, its main thread busy throughout: its report. */
+async function underFlood(mode: 'job' | 'feed'): Promise<{
+  answer: unknown;
+  lowered: number;
+  normal: number;
+  raised: number;
+}> {
+  const core = String(availableParallelism() - 1);
+  const script = join(import.meta.dirname, 'testdata/saturated-core.ts');
+  const child = spawn('taskset', ['-c', core, process.execPath, script, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(0);
+  return JSON.parse(out);
+}
+
+describe.runIf(process.platform === 'linux')('runBackgroundJob under a flood', () => {
+  // At nice 19 a thread gets ~1.5% of a core the main thread keeps busy: this job's 300 ms of
+  // CPU would take ~20 s, and a policy edit or feed correction as long or longer.
+  it('starts a starving job again at normal priority, and takes its answer', async () => {
+    const report = await underFlood('job');
+    expect(report.answer).toEqual({ nice: 0 });
+    expect(report).toMatchObject({ lowered: 1, normal: 0, raised: 1 });
+  });
+
+  it('gives the raised worker the same bytes: a feed from a download lands whole', async () => {
+    const report = await underFlood('feed');
+    expect(report.answer).toEqual({ entries: 100_000, listed: true, unlisted: false });
+    expect(report).toMatchObject({ lowered: 1, raised: 1 });
+    checkSecurityRow(
+      'fault-flood-parse',
+      'a 100,000-line feed handed over as bytes, on one core whose main thread never idled: started at nice 19, raised once, landed whole (100000 entries)',
+    );
+  });
+});
+
+describe('runBackgroundJob', () => {
+  it('rejects when the job fails instead of answering', async () => {
+    const job = new URL('./testdata/cpu-job.ts', import.meta.url);
+    await expect(runBackgroundJob(job, undefined)).rejects.toThrow(TypeError);
   });
 });
