@@ -62,7 +62,7 @@ describe.runIf(process.platform === 'linux')('startBackgroundWorker', () => {
 });
 
 /** testdata/saturated-core.ts pinned to one core, its main thread busy throughout: its report. */
-async function underFlood(mode: 'job' | 'feed'): Promise<{
+async function underFlood(mode: 'job' | 'feed' | 'policy'): Promise<{
   answer: unknown;
   lowered: number;
   normal: number;
@@ -70,8 +70,11 @@ async function underFlood(mode: 'job' | 'feed'): Promise<{
 }> {
   const core = String(availableParallelism() - 1);
   const script = join(import.meta.dirname, 'testdata/saturated-core.ts');
+  // Killed if it outlives the test: its main thread spins until the job answers.
   const child = spawn('taskset', ['-c', core, process.execPath, script, mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 25_000,
+    killSignal: 'SIGKILL',
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -99,6 +102,12 @@ describe.runIf(process.platform === 'linux')('runBackgroundJob under a flood', (
       'fault-flood-parse',
       'a 100,000-line feed handed over as bytes, on one core whose main thread never idled: started at nice 19, raised once, landed whole (100000 entries)',
     );
+  });
+
+  it('lands a policy edit that is parsed off the event loop', async () => {
+    const report = await underFlood('policy');
+    expect(report.answer).toEqual({ name: 'quickstart' });
+    expect(report).toMatchObject({ lowered: 1, raised: 1 });
   });
 });
 
