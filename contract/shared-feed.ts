@@ -77,8 +77,24 @@ export async function readFeedAnswer(status: number, body: FeedBody): Promise<st
   return (await readFeedAnswerBytes(status, body))?.toString('utf8');
 }
 
-/** readFeedAnswer, as bytes: an enforcer parses a large feed off its event loop from these. */
+/** readFeedAnswer, as bytes. */
 export async function readFeedAnswerBytes(status: number, body: FeedBody): Promise<Buffer | undefined> {
+  const read = await readFeedAnswerChunks(status, body);
+  return read && Buffer.concat(read.chunks, read.size);
+}
+
+/** A feed's bytes as they arrived, not joined into one buffer. */
+export interface FeedChunks {
+  chunks: Uint8Array[];
+  size: number;
+}
+
+/**
+ * readFeedAnswer, as the chunks that arrived: an enforcer copies a large feed to its parse thread
+ * from these a slice at a time, where joining 20 MB into one buffer held its event loop for
+ * 18-21 ms.
+ */
+export async function readFeedAnswerChunks(status: number, body: FeedBody): Promise<FeedChunks | undefined> {
   if (status !== 200) {
     await body.dump();
     if (status === 304) return undefined;
@@ -94,7 +110,7 @@ export async function readFeedAnswerBytes(status: number, body: FeedBody): Promi
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, size);
+  return { chunks, size };
 }
 
 /**

@@ -109,6 +109,27 @@ describe('large feeds, parsed off the event loop', () => {
     expect(off.ranges.size).toBe(inline.ranges.size);
   });
 
+  it('takes a download as the chunks it arrived in, of any sizes, byte for byte', async () => {
+    const whole = Buffer.from(text);
+    // Network-sized chunks, one larger than a copy slice, and odd sizes across slice boundaries.
+    const sizes = [65_536, 7_001, 1_500_000, 1, 300_000, 16_384];
+    const chunks: Uint8Array[] = [];
+    for (let at = 0, i = 0; at < whole.length; i++) {
+      const n = sizes[i % sizes.length]!;
+      chunks.push(whole.subarray(at, at + n));
+      at += n;
+    }
+    const off = await parseFeedOffThread({ chunks, size: whole.length }, 'plain');
+    expect(off.digest).toBe(feedDigest(text));
+    expect(off.entries).toBe(parseFeed(text, 'plain').entries);
+    // A small download is joined and parsed here, the same way.
+    const small = '203.0.113.0/24\n198.51.100.7\n';
+    const smallChunks = [Buffer.from(small.slice(0, 5)), Buffer.from(small.slice(5))];
+    const inline = await parseFeedOffThread({ chunks: smallChunks, size: small.length }, 'plain');
+    expect(inline.digest).toBe(feedDigest(small));
+    expect(inline.ranges.hasText('198.51.100.7')).toBe(true);
+  });
+
   it('reads a large file on the worker, and does not parse the same list again', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');

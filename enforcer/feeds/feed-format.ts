@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
   checkInvalidShare,
+  type FeedChunks,
   type FeedFormat,
   FeedFormatError,
   forEachFeedEntry,
@@ -43,7 +44,8 @@ export function parseFeed(text: string, format: FeedFormat): ParsedFeed {
 export const OFF_THREAD_BYTES = 64 * 1024;
 
 /** What a feed's list is read from: its text or bytes, or a file the parser reads itself. */
-export type FeedInput = string | Uint8Array | { file: string; size: number };
+/** A list as text, bytes, the chunks a download arrived in, or a file the parser reads itself. */
+export type FeedInput = string | Uint8Array | FeedChunks | { file: string; size: number };
 
 /** The list's identity: a list served again unchanged is not parsed again. */
 export function feedDigest(bytes: Uint8Array | string): string {
@@ -58,16 +60,28 @@ const COPY_SLICE_BYTES = 1 << 20;
  * and the second worker reads the same bytes. Bytes are copied a slice per turn of the event
  * loop — 20 MB at once took it 18-21 ms — and a string is encoded at once, as before.
  */
-async function sharedCopy(input: string | Uint8Array): Promise<Uint8Array> {
+async function sharedCopy(input: string | Uint8Array | FeedChunks): Promise<Uint8Array> {
   if (typeof input === 'string') {
     const shared = Buffer.from(new SharedArrayBuffer(Buffer.byteLength(input, 'utf8')));
     shared.write(input, 'utf8');
     return new Uint8Array(shared.buffer);
   }
-  const shared = new Uint8Array(new SharedArrayBuffer(input.byteLength));
-  for (let at = 0; at < input.byteLength; at += COPY_SLICE_BYTES) {
-    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    shared.set(input.subarray(at, at + COPY_SLICE_BYTES), at);
+  const pieces = 'chunks' in input ? input.chunks : [input];
+  const shared = new Uint8Array(new SharedArrayBuffer('chunks' in input ? input.size : input.byteLength));
+  let at = 0;
+  let sinceTurn = 0;
+  for (const piece of pieces) {
+    for (let from = 0; from < piece.byteLength; ) {
+      if (sinceTurn === COPY_SLICE_BYTES) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sinceTurn = 0;
+      }
+      const n = Math.min(piece.byteLength - from, COPY_SLICE_BYTES - sinceTurn);
+      shared.set(piece.subarray(from, from + n), at);
+      at += n;
+      from += n;
+      sinceTurn += n;
+    }
   }
   return shared;
 }
@@ -77,10 +91,9 @@ async function sharedCopy(input: string | Uint8Array): Promise<Uint8Array> {
  * while a big feed is read, decoded, parsed, sorted and merged; the set is then swapped in at
  * once. A file is read by the worker (its bytes never enter this thread's heap: twenty megabytes
  * of them made V8 collect the whole heap at every refresh, a pause of tens of milliseconds);
- * bytes (a download, Redis) and strings are shared with it through a SharedArrayBuffer
+ * a download's chunks, bytes (Redis) and strings are shared with it through a SharedArrayBuffer
  * (`sharedCopy`), not serialised: serialising 15 MB of string stalled this thread for a hundred
- * milliseconds. With
- * `unchangedFrom`, a list whose digest is that one is not parsed: undefined.
+ * milliseconds. With `unchangedFrom`, a list whose digest is that one is not parsed: undefined.
  */
 export function parseFeedOffThread(input: FeedInput, format: FeedFormat): Promise<ParsedFeed>;
 export function parseFeedOffThread(
@@ -93,9 +106,15 @@ export async function parseFeedOffThread(
   format: FeedFormat,
   unchangedFrom?: string,
 ): Promise<ParsedFeed | undefined> {
-  const size = typeof input === 'object' && 'file' in input ? input.size : input.length;
+  const size =
+    typeof input === 'object' && ('file' in input || 'chunks' in input) ? input.size : input.length;
   if (size < OFF_THREAD_BYTES) {
-    const small = typeof input === 'object' && 'file' in input ? await readFile(input.file) : input;
+    const small =
+      typeof input === 'object' && 'file' in input
+        ? await readFile(input.file)
+        : typeof input === 'object' && 'chunks' in input
+          ? Buffer.concat(input.chunks, input.size)
+          : input;
     const digest = feedDigest(small);
     if (digest === unchangedFrom) return undefined;
     const text = typeof small === 'string' ? small : Buffer.from(small).toString('utf8');

@@ -8,7 +8,7 @@ import {
   FEED_FETCH_TIMEOUT_MS,
   FEED_MAX_BYTES,
   FEED_USER_AGENT,
-  readFeedAnswerBytes,
+  readFeedAnswerChunks,
 } from '../../contract/shared-feed.ts';
 import { Agent, request } from '../net/http-client.ts';
 import { IpRangeSet } from '../net/ip-range-set.ts';
@@ -193,7 +193,7 @@ export class FeedSource {
       headersTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
       bodyTimeout: this.spec.timeoutMs ?? FEED_FETCH_TIMEOUT_MS,
     });
-    const text = await readFeedAnswerBytes(res.statusCode, res.body);
+    const text = await readFeedAnswerChunks(res.statusCode, res.body);
     if (text === undefined) return undefined;
     const etag = res.headers['etag'];
     const lastModified = res.headers['last-modified'];
