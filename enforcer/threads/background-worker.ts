@@ -10,8 +10,8 @@
  * threads yield the core"). At nice 19 the main thread takes the core back as soon as it wakes.
  *
  * Why raised again: at nice 19 a thread gets ~1.5% of a core the main thread saturates. Under a
- * flood, a million-line feed then took minutes to land, and a large policy edit — the allow-list
- * entry for a locked-out user, the block of the flood itself — waited as long. An unprivileged
+ * flood, no million-line feed landed in 36 s, and a large policy edit — the allow-list entry for
+ * a locked-out user, the block of the flood itself — waited the same way. An unprivileged
  * thread cannot lower its nice value again (RLIMIT_NICE is 0 in a container), so a job whose
  * thread has had under a quarter of a core since it started, two seconds on, is started afresh
  * at normal priority and the starved thread ended. A job that gets its share keeps its low
@@ -41,7 +41,7 @@ const TASKS = '/proc/self/task';
 export const backgroundThreads = { lowered: 0, normal: 0, raised: 0 };
 
 /** How long a job runs at the low priority before its share of the core is first looked at. */
-export const STARVED_AFTER_MS = 2_000;
+const STARVED_AFTER_MS = 2_000;
 /** Below this share of one core since it started, a low-priority job is starving. */
 const STARVED_SHARE = 0.25;
 const CHECK_EVERY_MS = 500;
