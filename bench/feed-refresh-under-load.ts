@@ -84,7 +84,7 @@ function reportedStallMs(probe: ChildProcess): Promise<number> {
   });
 }
 
-async function feedMetrics(adminUrl: string): Promise<{ entries: number; jobsRaised: number }> {
+export async function feedMetrics(adminUrl: string): Promise<{ entries: number; jobsRaised: number }> {
   const { body } = await httpGet(`${adminUrl}/metrics`);
   return {
     entries: Number(/^riskgate_feed_entries\{feed="million"\} (\d+)$/m.exec(body)?.[1] ?? 0),
@@ -95,19 +95,21 @@ async function feedMetrics(adminUrl: string): Promise<{ entries: number; jobsRai
 }
 
 /**
- * The bench policy with a feed of `entries` lines beside its own, re-read every 3 s; `swapNext`
- * replaces the list with the other of two (atomically, as a ConfigMap volume or a download
- * would), so every refresh parses a new list.
+ * The bench policy with a feed of `entries` lines beside its own, re-read every `refreshInterval`;
+ * `swapNext` replaces the list with the other of two (atomically, as a ConfigMap volume or a
+ * download would), so every refresh parses a new list. The second list holds `secondEntries`
+ * lines (by default as many), so that its arrival can be seen in `riskgate_feed_entries`.
  */
 export function feedThatChanges(
   dir: string,
   workload: Workload,
   entries: number,
+  options: { refreshInterval?: string; secondEntries?: number } = {},
 ): { policyFile: string; swapNext: () => void } {
   const feed = join(dir, 'million.txt');
   const lists = [join(dir, 'million-a.txt'), join(dir, 'million-b.txt')];
   lists.forEach((file, variant) => {
-    writeMillionFeed(file, entries, variant);
+    writeMillionFeed(file, variant === 0 ? entries : (options.secondEntries ?? entries), variant);
     const at = new Date(Date.now() - (2 - variant) * 60_000);
     utimesSync(file, at, at);
   });
@@ -123,7 +125,7 @@ export function feedThatChanges(
     policyFile,
     readFileSync(workload.policy('enforce'), 'utf8').replace(
       '- { name: large-feed, file: feed.txt, refreshInterval: 1h }',
-      '- { name: large-feed, file: feed.txt, refreshInterval: 1h }\n        - { name: million, file: million.txt, refreshInterval: 3s }',
+      `- { name: large-feed, file: feed.txt, refreshInterval: 1h }\n        - { name: million, file: million.txt, refreshInterval: ${options.refreshInterval ?? '3s'} }`,
     ),
   );
   let swaps = 0;
