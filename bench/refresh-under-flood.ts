@@ -64,6 +64,7 @@ for (let round = 1; round <= rounds; round++) {
       wrk.stdout.on('data', (d: Buffer) => {
         out += d.toString();
       });
+      const wrkExited = new Promise((r) => wrk.once('exit', r));
       const cpuBefore = cpuUs(child.pid);
       const started = Date.now();
       const end = started + (SECONDS - 1) * 1000;
@@ -78,7 +79,7 @@ for (let round = 1; round <= rounds; round++) {
         landed.push(Date.now() < end ? took.toFixed(1) : `not in ${took.toFixed(0)}`);
         await sleep(1000);
       }
-      await new Promise((r) => wrk.once('exit', r));
+      await wrkExited;
       const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
       const { jobsRaised } = await feedMetrics(adminUrl);
       console.log(
