@@ -111,8 +111,9 @@ describe('large feeds, parsed off the event loop', () => {
 
   it('takes a download as the chunks it arrived in, of any sizes, byte for byte', async () => {
     const whole = Buffer.from(text);
-    // Network-sized chunks, one larger than a copy slice, and odd sizes across slice boundaries.
-    const sizes = [65_536, 7_001, 1_500_000, 1, 300_000, 16_384];
+    // Network-sized chunks, one larger than a copy slice, odd sizes across slice boundaries, and
+    // the empty and one-byte chunks of a server that trickles its list.
+    const sizes = [65_536, 7_001, 1_500_000, 1, 0, 300_000, 16_384, ...Array(10_000).fill(1)];
     const chunks: Uint8Array[] = [];
     for (let at = 0, i = 0; at < whole.length; i++) {
       const n = sizes[i % sizes.length]!;

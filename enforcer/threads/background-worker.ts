@@ -92,7 +92,7 @@ function start(file: URL | string, options: WorkerOptions, low: boolean): Starte
   return { worker, lowTid: lowered && started!.length === 1 ? started![0] : undefined };
 }
 
-/** A worker thread started at the lowest priority (the job runner below, and its tests). */
+/** A worker thread started at the lowest priority, for whoever talks to it longer than one job (tests). */
 export function startBackgroundWorker(file: URL | string, options: WorkerOptions): Worker {
   return start(file, options, true).worker;
 }
