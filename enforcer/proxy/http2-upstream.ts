@@ -15,7 +15,13 @@ import {
   replyWithAppHead,
   upstreamRequestHeaders,
 } from './headers.ts';
-import { type Forwarder, type ForwardResult, hasBody, type UpstreamOptions } from './upstream.ts';
+import {
+  type Forwarder,
+  type ForwardResult,
+  hasBody,
+  UPSTREAM_READ_TIMEOUT_MS,
+  type UpstreamOptions,
+} from './upstream.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -28,7 +34,7 @@ export class Http2Upstream implements Forwarder {
 
   constructor(options: UpstreamOptions) {
     this.url = options.url;
-    this.headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+    this.headersTimeoutMs = options.headersTimeoutMs ?? UPSTREAM_READ_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   }
 
