@@ -10,10 +10,9 @@
  *
  * BASE adds the same targets from another (built) checkout, interleaved round by round.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { freePort } from '../test/support/free-port.ts';
 import { openLoopLoad, openLoopTargets, vegetaBinary } from './open-loop.ts';
 import { cpuPerRequest, LOAD_CORE, pinned, ready, startEnforcer, startNode, stop } from './processes.ts';
@@ -26,10 +25,7 @@ const targets = (process.env['TARGETS'] ?? 'bare,forwarding,bench').split(',');
 const base = process.env['BASE'];
 const dir = mkdtempSync(join(tmpdir(), 'riskgate-old-generation-'));
 const workload = await writeWorkload(dir, 5000);
-const forwardingOnly = join(dir, 'forwarding.yaml');
-const bench = parse(readFileSync(workload.policy('enforce'), 'utf8'));
-const { authentication: _a, routes: _r, ...forwarding } = bench.spec;
-writeFileSync(forwardingOnly, stringify({ ...bench, spec: { ...forwarding, signals: {} } }));
+const forwardingOnly = workload.forwardingOnly();
 const upstreamPort = await freePort();
 const app = pinned(LOAD_CORE, process.execPath, [join(ROOT, 'bench/upstream.ts'), String(upstreamPort)]);
 await ready(app);

@@ -17,10 +17,9 @@
  * bench/README.md "Background threads yield the core" was found.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { freePort } from '../test/support/free-port.ts';
 import { feedThatChanges } from './feed-refresh-under-load.ts';
 import { openLoopLoad, openLoopTargets, vegetaBinary } from './open-loop.ts';
@@ -58,16 +57,11 @@ const workload = await writeWorkload(dir, 5000);
 const { policyFile, swapNext } =
   target === 'refresh'
     ? feedThatChanges(dir, workload, 1_000_000)
-    : { policyFile: target === 'steady' ? workload.policy('enforce') : forwardingOnly(), swapNext: () => {} };
+    : {
+        policyFile: target === 'steady' ? workload.policy('enforce') : workload.forwardingOnly(),
+        swapNext: () => {},
+      };
 
-/** The bench policy without routes, authentication or signals: the enforcer forwarding only. */
-function forwardingOnly(): string {
-  const file = join(dir, 'forwarding.yaml');
-  const bench = parse(readFileSync(workload.policy('enforce'), 'utf8'));
-  const { authentication: _a, routes: _r, ...spec } = bench.spec;
-  writeFileSync(file, stringify({ ...bench, spec: { ...spec, signals: {} } }));
-  return file;
-}
 const upstreamPort = await freePort();
 const app = pinned(LOAD_CORE, process.execPath, [join(ROOT, 'bench/upstream.ts'), String(upstreamPort)]);
 await ready(app);

@@ -7,6 +7,7 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { asnDatabase, cityDatabase, GeoLookup } from '../enforcer/geo/geo-lookup.ts';
 import { rng } from '../eval/simulation.ts';
 import { samplePlace } from '../eval/world.ts';
@@ -22,6 +23,8 @@ export interface Workload {
   files: Record<string, string>;
   /** The bench policy in `mode` (monitor or enforce), as a file. */
   policy: (mode: 'monitor' | 'enforce') => string;
+  /** The bench policy (enforce) without routes, authentication or signals: forwarding only. */
+  forwardingOnly: () => string;
   /** The bench policy (enforce) with routes added until it has `routes` of them, as a file. */
   policyWithRoutes: (routes: number) => string;
 }
@@ -68,5 +71,20 @@ export async function writeWorkload(dir: string, clients: number): Promise<Workl
     writeFileSync(file, withRoutes(template.replace('MODE', 'enforce'), routes));
     return file;
   };
-  return { ips, tokens, bad, files, policy: (mode) => join(dir, `${mode}.yaml`), policyWithRoutes };
+  const forwardingOnly = () => {
+    const file = join(dir, 'forwarding-only.yaml');
+    const bench = parse(template.replace('MODE', 'enforce'));
+    const { authentication: _a, routes: _r, ...spec } = bench.spec;
+    writeFileSync(file, stringify({ ...bench, spec: { ...spec, signals: {} } }));
+    return file;
+  };
+  return {
+    ips,
+    tokens,
+    bad,
+    files,
+    policy: (mode) => join(dir, `${mode}.yaml`),
+    policyWithRoutes,
+    forwardingOnly,
+  };
 }
