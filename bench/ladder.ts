@@ -23,7 +23,7 @@ import {
   type Variant,
 } from './processes.ts';
 import { median } from './stats.ts';
-import { writeWorkload } from './workload.ts';
+import { forwardingOnlySpec, writeWorkload } from './workload.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 4);
@@ -36,7 +36,7 @@ type Spec = Record<string, unknown> & { signals: Record<string, unknown> };
 const STEPS: { name: string; cut: (spec: Spec) => Spec }[] = [
   {
     name: 'forwarding only',
-    cut: ({ authentication: _a, routes: _r, ...rest }) => ({ ...rest, signals: {} }),
+    cut: (spec) => forwardingOnlySpec(spec) as Spec,
   },
   { name: '+ routes, JWTs', cut: (spec) => ({ ...spec, signals: {} }) },
   {

@@ -38,6 +38,14 @@ export function withRoutes(template: string, routes: number): string {
   return template.replace('  signals:', `${extra}\n  signals:`);
 }
 
+/** A policy spec cut down to forwarding: no routes, no authentication, no signals. */
+export function forwardingOnlySpec<Spec extends Record<string, unknown>>(
+  spec: Spec,
+): Record<string, unknown> {
+  const { authentication: _a, routes: _r, ...rest } = spec;
+  return { ...rest, signals: {} };
+}
+
 export async function writeWorkload(dir: string, clients: number): Promise<Workload> {
   const random = rng(7);
   const geo = new GeoLookup(cityDatabase(undefined, '.'), asnDatabase(undefined, '.'), []);
@@ -74,8 +82,7 @@ export async function writeWorkload(dir: string, clients: number): Promise<Workl
   const forwardingOnly = () => {
     const file = join(dir, 'forwarding-only.yaml');
     const bench = parse(template.replace('MODE', 'enforce'));
-    const { authentication: _a, routes: _r, ...spec } = bench.spec;
-    writeFileSync(file, stringify({ ...bench, spec: { ...spec, signals: {} } }));
+    writeFileSync(file, stringify({ ...bench, spec: forwardingOnlySpec(bench.spec) }));
     return file;
   };
   return {

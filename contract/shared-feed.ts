@@ -74,13 +74,8 @@ export interface FeedBody extends AsyncIterable<Uint8Array> {
  * text within the size cap, anything else an error. The body is always consumed or destroyed.
  */
 export async function readFeedAnswer(status: number, body: FeedBody): Promise<string | undefined> {
-  return (await readFeedAnswerBytes(status, body))?.toString('utf8');
-}
-
-/** readFeedAnswer, as bytes. */
-export async function readFeedAnswerBytes(status: number, body: FeedBody): Promise<Buffer | undefined> {
   const read = await readFeedAnswerChunks(status, body);
-  return read && Buffer.concat(read.chunks, read.size);
+  return read && Buffer.concat(read.chunks, read.size).toString('utf8');
 }
 
 /** A feed's bytes as they arrived, not joined into one buffer. */

@@ -60,15 +60,13 @@ export function hasBody(req: IncomingMessage): boolean {
 
 export class Upstream implements Forwarder {
   private readonly pool: PoolType;
-  private readonly headersTimeoutMs: number;
 
   constructor(options: UpstreamOptions) {
-    this.headersTimeoutMs = options.headersTimeoutMs ?? UPSTREAM_READ_TIMEOUT_MS;
     this.pool = new Pool(options.url, {
       connections: options.connections ?? 128,
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      headersTimeout: this.headersTimeoutMs,
+      headersTimeout: options.headersTimeoutMs ?? UPSTREAM_READ_TIMEOUT_MS,
       bodyTimeout: options.bodyTimeoutMs ?? UPSTREAM_READ_TIMEOUT_MS,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
     });
