@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
+import FindMyWay from 'find-my-way';
 import { describe, expect, it } from 'vitest';
-import { RouteTable, RouteTableError } from './route-table.ts';
+import { templateKey } from '../../api/route-conflicts.ts';
+import { type RouteDefinition, RouteTable, RouteTableError } from './route-table.ts';
+
+const { METHODS } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 const table = new RouteTable(
   [
@@ -170,5 +175,92 @@ describe('building a large table in slices', () => {
         0,
       ),
     ).rejects.toThrow(RouteTableError);
+  });
+});
+
+/**
+ * The table as it was built before methods shared trees: every method its own find-my-way tree,
+ * each listing what the route set gives that method. Sharing trees must never change a match.
+ */
+function everyMethodItsOwnTree(
+  routes: readonly RouteDefinition<string>[],
+  fallback: string,
+  stricter: (a: string, b: string) => string,
+): (method: string, path: string) => string {
+  const router = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true });
+  const own = new Set([
+    'GET',
+    'HEAD',
+    'POST',
+    'PUT',
+    'PATCH',
+    'DELETE',
+    'OPTIONS',
+    'TRACE',
+    'CONNECT',
+    'QUERY',
+  ]);
+  for (const r of routes) for (const m of r.methods) own.add(m);
+  const standIn = METHODS.find((m) => !own.has(m));
+  const claimed = new Map<string, { path: string; methods: Set<string>; other: string | undefined }>();
+  for (const r of routes) {
+    for (const m of r.methods) router.on(m as 'GET', r.path, () => {}, { value: r.value });
+    const key = templateKey(r.path);
+    const entry = claimed.get(key) ?? { path: r.path, methods: new Set<string>(), other: undefined };
+    for (const m of r.methods) entry.methods.add(m);
+    if (r.otherMethods !== undefined)
+      entry.other = entry.other === undefined ? r.otherMethods : stricter(entry.other, r.otherMethods);
+    claimed.set(key, entry);
+  }
+  for (const r of routes) {
+    const entry = claimed.get(templateKey(r.path))!;
+    if (r.methods.includes('GET') && !entry.methods.has('HEAD')) {
+      router.on('HEAD', r.path, () => {}, { value: r.value });
+      entry.methods.add('HEAD');
+    }
+  }
+  for (const { path, methods, other } of claimed.values()) {
+    if (other === undefined) continue;
+    const rest = [...own].filter((m) => !methods.has(m));
+    if (standIn !== undefined) rest.push(standIn);
+    for (const m of rest) router.on(m as 'GET', path, () => {}, { value: other });
+  }
+  return (method, path) => {
+    const tree = own.has(method) ? method : (standIn ?? method);
+    const found = router.find(tree as 'GET', path);
+    return found === null ? fallback : (found.store as { value: string }).value;
+  };
+}
+
+describe('methods sharing a tree (property)', () => {
+  it('matches every method and path as a table with a tree per method does', async () => {
+    const { default: fc } = await import('fast-check');
+    const stricter = (a: string, b: string) => (b.length > a.length ? b : a);
+    const templates = ['/a', '/A/', '/a/:id', '/a/b', '/a/*', '/b/:x/c', '/b/:y/*', '/c', '/', '/*'];
+    const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PROPFIND', 'MKCOL'];
+    const requestMethods = [...methods, 'OPTIONS', 'PATCH', 'QUERY', 'LOCK', 'BREW', 'get'];
+    const paths = ['/a', '/a/', '/A/b', '/a/7', '/a/b/c', '/b/1/c', '/b/1/d', '/c', '/', '/zz', '/b'];
+    const route = fc.record({
+      methods: fc.uniqueArray(fc.constantFrom(...methods), { minLength: 1, maxLength: 3 }),
+      path: fc.constantFrom(...templates),
+      value: fc.constantFrom('v', 'vv', 'vvv'),
+      otherMethods: fc.constantFrom(undefined, 'o', 'ooo', 'oooo'),
+    });
+    fc.assert(
+      fc.property(fc.array(route, { maxLength: 8 }), (routes) => {
+        let reference: (method: string, path: string) => string;
+        try {
+          reference = everyMethodItsOwnTree(routes, 'default', stricter);
+        } catch {
+          // Two routes claim a method on one template: refused both ways.
+          expect(() => new RouteTable(routes, 'default', stricter)).toThrow();
+          return;
+        }
+        const shared = new RouteTable(routes, 'default', stricter);
+        for (const method of requestMethods)
+          for (const path of paths) expect(shared.match(method, path)).toBe(reference(method, path));
+      }),
+      { numRuns: 1500 },
+    );
   });
 });
