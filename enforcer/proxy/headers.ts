@@ -25,7 +25,8 @@ const HOP_BY_HOP = new Set([
 ]);
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // What nearly every app answers and many clients send: nothing listed beyond hop-by-hop itself.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const joined = Array.isArray(value) ? value.join(',') : value;
   const names = new Set<string>();
   for (const token of joined.split(',')) {
