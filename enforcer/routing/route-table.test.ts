@@ -263,4 +263,36 @@ describe('methods sharing a tree (property)', () => {
       { numRuns: 1500 },
     );
   });
+
+  it('leaves a method no route can name to the fallback once routes name every other method', () => {
+    const stricter = (a: string, b: string) => (b.length > a.length ? b : a);
+    const rare = METHODS.filter(
+      (m) =>
+        !['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY'].includes(
+          m,
+        ),
+    );
+    const routes = [];
+    for (let i = 0; i < rare.length; i += 7)
+      routes.push({
+        methods: rare.slice(i, i + 7),
+        path: `/rare/${i}`,
+        value: 'rare',
+        otherMethods: 'rare-other',
+      });
+    routes.push({ methods: ['GET'], path: '/a', value: 'a', otherMethods: 'a-other' });
+    const shared = new RouteTable(routes, 'default', stricter);
+    const reference = everyMethodItsOwnTree(routes, 'default', stricter);
+    for (const [method, path] of [
+      ['BREW', '/a'],
+      ['PUT', '/a'],
+      ['HEAD', '/a'],
+      [rare[0]!, '/a'],
+      [rare[0]!, '/rare/0'],
+      ['GET', '/rare/0'],
+    ] as const)
+      expect(shared.match(method, path)).toBe(reference(method, path));
+    expect(shared.match('BREW', '/a')).toBe('default');
+    expect(shared.match('PUT', '/a')).toBe('a-other');
+  });
 });

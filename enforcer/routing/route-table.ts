@@ -28,7 +28,7 @@ export interface RouteDefinition<T> {
   otherMethods?: T | undefined;
 }
 
-/** Methods whose entries every table works out by name, beside any method a route names; the rest take the stand-in's. */
+/** The common methods, each looked up by its own name; those no route names share the tree of the other-method values. */
 const OWN_TREE = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'QUERY'];
 
 /** Work between two yields to the event loop while a table is built with build(). */
@@ -42,28 +42,46 @@ interface Entry<T> {
   listed: boolean;
 }
 
+/** Which tree each method is looked up in, and what each tree holds. */
+interface TreePlan<T> {
+  treeOf: Map<string, string>;
+  /** The tree of a method outside the common ten that no route names; undefined when there is none. */
+  otherTree: string | undefined;
+  trees: Map<string, Entry<T>[]>;
+}
+
+/** Routes (or templates) worked through between two yields while a table is planned. */
+const PLAN_SLICE = 64;
+
 /**
- * What each method's tree holds, in registration order: the methods routes list, HEAD where GET
- * is listed and HEAD is not, and each template's other-method value under every method it does
- * not list — the common ten, any method a route names, and a stand-in for all the rest.
+ * Works out each method's entries, in registration order — the methods routes list; HEAD where
+ * GET is listed and HEAD is not; each template's other-method value under every method it does
+ * not list — and which methods can share a tree. Methods no route names (the rest of the common
+ * ten, and a stand-in for every other method) hold only the other-method values, the same for
+ * all of them: one list. Methods with the same entries in the same order share the tree of the
+ * first of them. Yields every few dozen routes, so a large table is planned in slices too.
  */
-function entriesByMethod<T>(
+function* planTrees<T>(
   routes: readonly RouteDefinition<T>[],
   stricter: (a: T, b: T) => T,
-): { entries: Map<string, Entry<T>[]>; standIn: string | undefined } {
-  const own = new Set(OWN_TREE);
-  for (const route of routes) for (const m of route.methods) own.add(m);
-  // Under a method name no route uses: no route lists those methods, so their trees would all
-  // hold the same entries (WebDAV's dozen, any token an HTTP/2 client sends as a method).
-  const standIn = METHODS.find((m) => !own.has(m));
-  const entries = new Map<string, Entry<T>[]>();
-  for (const m of own) entries.set(m, []);
-  if (standIn !== undefined) entries.set(standIn, []);
-  const add = (method: string, entry: Entry<T>) => entries.get(method)!.push(entry);
+): Generator<void, TreePlan<T>> {
+  const named = new Set<string>();
+  for (const route of routes) for (const m of route.methods) named.add(m);
+  if (named.has('GET')) named.add('HEAD');
+  const unnamed = OWN_TREE.filter((m) => !named.has(m));
+  // Under a method name no route uses, the tree of every method outside the common ten
+  // (WebDAV's dozen, any token an HTTP/2 client sends as a method).
+  const standIn = METHODS.find((m) => !named.has(m) && !OWN_TREE.includes(m));
+  if (standIn !== undefined) unnamed.push(standIn);
 
+  const lists = new Map<string, Entry<T>[]>();
+  for (const m of named) lists.set(m, []);
+  const others: Entry<T>[] = [];
   const claimed = new Map<string, { path: string; methods: Set<string>; other: T | undefined }>();
+  let step = 0;
   for (const route of routes) {
-    for (const method of route.methods) add(method, { path: route.path, value: route.value, listed: true });
+    for (const method of route.methods)
+      lists.get(method)!.push({ path: route.path, value: route.value, listed: true });
     const key = templateKey(route.path);
     const entry = claimed.get(key) ?? { path: route.path, methods: new Set<string>(), other: undefined };
     for (const m of route.methods) entry.methods.add(m);
@@ -72,28 +90,25 @@ function entriesByMethod<T>(
         entry.other === undefined ? route.otherMethods : stricter(entry.other, route.otherMethods);
     }
     claimed.set(key, entry);
+    if (++step % PLAN_SLICE === 0) yield;
   }
   // HEAD is GET without the body: a rule on GET covers HEAD unless HEAD has its own.
   for (const route of routes) {
     const entry = claimed.get(templateKey(route.path))!;
     if (route.methods.includes('GET') && !entry.methods.has('HEAD')) {
-      add('HEAD', { path: route.path, value: route.value, listed: false });
+      lists.get('HEAD')!.push({ path: route.path, value: route.value, listed: false });
       entry.methods.add('HEAD');
     }
+    if (++step % PLAN_SLICE === 0) yield;
   }
   for (const { path, methods, other } of claimed.values()) {
     if (other === undefined) continue;
-    for (const method of entries.keys())
-      if (!methods.has(method)) add(method, { path, value: other, listed: false });
+    const entry = { path, value: other, listed: false };
+    for (const [method, list] of lists) if (!methods.has(method)) list.push(entry);
+    others.push(entry);
+    if (++step % PLAN_SLICE === 0) yield;
   }
-  return { entries, standIn };
-}
 
-/** Methods with the same entries, in the same order, share the tree of the first of them. */
-function sharedTrees<T>(entries: ReadonlyMap<string, Entry<T>[]>): {
-  treeOf: Map<string, string>;
-  trees: Map<string, Entry<T>[]>;
-} {
   const ids = new Map<T, number>();
   const idOf = (value: T) => {
     let id = ids.get(value);
@@ -103,19 +118,26 @@ function sharedTrees<T>(entries: ReadonlyMap<string, Entry<T>[]>): {
     }
     return id;
   };
+  const candidates: [string, Entry<T>[]][] = [...lists];
+  if (unnamed.length > 0) candidates.push([unnamed[0]!, others]);
   const bySignature = new Map<string, string>();
   const treeOf = new Map<string, string>();
   const trees = new Map<string, Entry<T>[]>();
-  for (const [method, list] of entries) {
+  for (const [method, list] of candidates) {
     // Paths hold neither spaces nor line breaks (api/schema/routes.ts).
     const signature = list.map((e) => `${idOf(e.value)} ${e.path}`).join('\n');
     const tree = bySignature.get(signature) ?? method;
     treeOf.set(method, tree);
-    if (tree !== method) continue;
-    bySignature.set(signature, method);
-    trees.set(method, list);
+    if (tree === method) {
+      bySignature.set(signature, method);
+      trees.set(method, list);
+    }
+    yield;
   }
-  return { treeOf, trees };
+  const othersTree = unnamed.length > 0 ? treeOf.get(unnamed[0]!)! : undefined;
+  for (const m of unnamed) treeOf.set(m, othersTree!);
+  // With every method named, a token no route can name has no tree: the fallback takes it.
+  return { treeOf, otherTree: standIn === undefined ? undefined : othersTree, trees };
 }
 
 export class RouteTable<T> {
@@ -123,16 +145,13 @@ export class RouteTable<T> {
   private readonly fallback: T;
   private readonly stricter: (a: T, b: T) => T;
   /**
-   * The tree each method is looked up in. Methods whose trees would hold the same entries share
-   * one, registered under the first of them: every method no route lists (PUT, DELETE … and any
-   * token an HTTP/2 client sends) holds the same other-method values, and HEAD holds what GET
-   * holds unless a route lists HEAD itself. Registering every method's tree made a 1,000-route
-   * table ~27 KB of heap per route, nine tenths of it copies (bench/README.md).
+   * The tree each method is looked up in (planTrees). Registering every method's tree made a
+   * 1,000-route table ~27 KB of heap per route, nine tenths of it copies (bench/README.md).
    */
-  private readonly treeOf: ReadonlyMap<string, string>;
-  /** The tree of a method the table has no entry for; undefined when every method has its own. */
-  private readonly otherTree: string | undefined;
-  private readonly pending: Generator<() => void>;
+  private treeOf: ReadonlyMap<string, string> = new Map();
+  /** The tree of a method the table has no entry for; undefined when there is none. */
+  private otherTree: string | undefined;
+  private readonly steps: Generator<void>;
 
   /**
    * `stricter` picks between two values that could both apply: to several routes sharing a
@@ -146,18 +165,14 @@ export class RouteTable<T> {
   ) {
     this.fallback = fallback;
     this.stricter = stricter;
-    const { entries, standIn } = entriesByMethod(routes, stricter);
-    const { treeOf, trees } = sharedTrees(entries);
-    this.treeOf = treeOf;
-    this.otherTree = standIn === undefined ? undefined : treeOf.get(standIn);
-    this.pending = this.registrations(trees);
-    if (registration === 'now') for (const step of this.pending) step();
+    this.steps = this.registrations(routes);
+    if (registration === 'now') for (const _ of this.steps);
   }
 
   /**
    * The same table, built in slices of a few milliseconds with the event loop free in between:
-   * a policy with a thousand routes takes tens of milliseconds to register, and requests keep
-   * being decided on the running policy meanwhile.
+   * a policy with a thousand routes takes tens of milliseconds to plan and register, and
+   * requests keep being decided on the running policy meanwhile.
    */
   static async build<T>(
     routes: readonly RouteDefinition<T>[],
@@ -166,8 +181,7 @@ export class RouteTable<T> {
   ): Promise<RouteTable<T>> {
     const table = new RouteTable(routes, fallback, stricter, 'later');
     let sliceStart = performance.now();
-    for (const step of table.pending) {
-      step();
+    for (const _ of table.steps) {
       if (performance.now() - sliceStart > SLICE_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -176,20 +190,22 @@ export class RouteTable<T> {
     return table;
   }
 
-  /** One registration in the router a step (each compiles the node's matchers anew). */
-  private *registrations(trees: ReadonlyMap<string, readonly Entry<T>[]>): Generator<() => void> {
-    for (const [method, entries] of trees) {
+  /** Plans the trees, then registers one entry a step (each compiles the node's matchers anew). */
+  private *registrations(routes: readonly RouteDefinition<T>[]): Generator<void> {
+    const plan = yield* planTrees(routes, this.stricter);
+    for (const [method, entries] of plan.trees) {
       for (const { path, value, listed } of entries) {
-        yield () => {
-          try {
-            this.router.on(method as 'GET', path, () => {}, { value });
-          } catch (err) {
-            if (!listed) throw err;
-            throw new RouteTableError(`${method} ${path}: ${(err as Error).message}`);
-          }
-        };
+        try {
+          this.router.on(method as 'GET', path, () => {}, { value });
+        } catch (err) {
+          if (!listed) throw err;
+          throw new RouteTableError(`${method} ${path}: ${(err as Error).message}`);
+        }
+        yield;
       }
     }
+    this.treeOf = plan.treeOf;
+    this.otherTree = plan.otherTree;
   }
 
   match(method: string, path: string): T {
