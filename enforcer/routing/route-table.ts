@@ -149,7 +149,7 @@ export class RouteTable<T> {
    * 1,000-route table ~27 KB of heap per route, nine tenths of it copies (bench/README.md).
    */
   private treeOf: ReadonlyMap<string, string> = new Map();
-  /** The tree of a method the table has no entry for; undefined when there is none. */
+  /** The tree of a method outside the common ten that no route names; undefined when there is none. */
   private otherTree: string | undefined;
   private readonly steps: Generator<void>;
 
