@@ -9,31 +9,21 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { bareForward } from './bare-forward.ts';
+import { bareNodeHandler } from './bare-forward.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 // The enforcer runs from dist/: the stand-ins use the same compiled modules.
 const DIST = join(import.meta.dirname, '../dist/enforcer');
-const { downstreamResponseHeaders, NO_HEADER_RULES } = await import(join(DIST, 'proxy/headers.js'));
+const { NO_HEADER_RULES } = await import(join(DIST, 'proxy/headers.js'));
 const { Upstream } = await import(join(DIST, 'proxy/upstream.js'));
 const { Reply } = await import(join(DIST, 'listener/reply.js'));
 
 const upstreamUrl = process.env['HANDLER_SWITCH_UPSTREAM']!;
-const bare = bareForward(upstreamUrl);
 const upstream = new Upstream({ url: upstreamUrl });
 let requests = 0;
 const handlers: Record<string, Handler> = {
-  bare: (req, res) => {
-    bare(req).then(
-      (up) => {
-        res.writeHead(up.statusCode, downstreamResponseHeaders(up.headers));
-        up.body.on('error', () => res.destroy());
-        up.body.pipe(res);
-      },
-      () => res.writeHead(502).end(),
-    );
-  },
+  bare: bareNodeHandler(upstreamUrl),
   forward: (req, res) => {
     const id = `switch-${(requests++).toString(36)}`;
     const reply = new Reply({ id, raw: req }, res);
