@@ -1,23 +1,16 @@
 /**
  * What the benchmark measures inside one process rather than over HTTP: the decision itself
- * (evaluate() with hrtime around each call, state in memory), the Redis wait of a state read, and
- * the event loop's longest stall while a large policy is compiled and swapped in.
+ * (evaluate() with hrtime around each call, state in memory) and the Redis wait of a state read.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ProofOfWork } from '../enforcer/actions/proof-of-work.ts';
 import { LoginAttemptReader } from '../enforcer/context/login-attempt.ts';
 import { evaluate } from '../enforcer/evaluate.ts';
 import { compilePolicy } from '../enforcer/policy/compile.ts';
 import { loadPolicy } from '../enforcer/policy/policy-files.ts';
-import { PolicyHolder } from '../enforcer/policy/policy-holder.ts';
 import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
 import { RedisStateStore } from '../enforcer/state/redis-store.ts';
 import { jsonCodec, StatePlan } from '../enforcer/state/slots.ts';
 import { zipfPick } from './client-mix.ts';
-import { stallBeyondIntervalMs } from './stats.ts';
-import { withRoutes } from './workload.ts';
 
 function percentiles(times: number[]): { p50: number; p99: number } {
   times.sort((a, b) => a - b);
@@ -85,42 +78,4 @@ export async function redisWait(url: string, n: number) {
   }
   await store.close();
   return percentiles(times);
-}
-
-/**
- * The longest the event loop stalled while the enforcer's policy holder, running a large policy
- * (the bench policy with 1,000 routes: its 100,000-entry feed, GeoIP and ASN data, JWT keys),
- * reloaded `reloads` edited versions of it, each parsed, compiled and swapped in, with a timer
- * ticking every millisecond as stand-in traffic. Milliseconds, and the slowest reload's wall time.
- */
-export async function policyReloadStall(
-  template: string,
-  dir: string,
-  reloads: number,
-): Promise<{ maxStallMs: number; slowestLoadMs: number }> {
-  const file = join(dir, 'reloaded-policy.yaml');
-  const write = (i: number) => writeFileSync(file, withRoutes(template, 1000 + i));
-  write(0);
-  const holder = new PolicyHolder(file);
-  // The first load happens before the enforcer listens: only reloads meet traffic.
-  const first = await holder.reload();
-  if (!first.ok) throw new Error(`the bench policy did not load: ${first.error}`);
-  const ticker = setInterval(() => {}, 1);
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  let slowest = 0;
-  for (let i = 1; i <= reloads; i++) {
-    write(i);
-    const started = performance.now();
-    const result = await holder.reload();
-    slowest = Math.max(slowest, performance.now() - started);
-    if (!result.ok) throw new Error(`the bench policy did not reload: ${result.error}`);
-  }
-  delay.disable();
-  clearInterval(ticker);
-  holder.stop();
-  return {
-    maxStallMs: Math.round(stallBeyondIntervalMs(delay.max / 1e6, 1)),
-    slowestLoadMs: Math.round(slowest),
-  };
 }
