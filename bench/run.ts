@@ -354,6 +354,14 @@ async function main() {
     });
     const decision = await decisionTimes(policy('enforce'), ips, tokens, SMOKE ? 2000 : 30_000);
     const redisRead = await redisWait(redis.url, SMOKE ? 500 : 5000);
+    // The load both stall measures put on the enforcer: the clean mix at a fixed rate.
+    const stallLoad = (url: string, seconds: number) =>
+      openLoopLoad(
+        vegeta,
+        openLoopTargets(dir, { url, attack: 0 }, { ips, tokens, bad }),
+        OPEN_LOAD_RATE,
+        seconds,
+      );
     const feedStall = await measureFeedStallUnderLoad(ROOT, {
       dir,
       upstreamPort: upA!,
@@ -361,13 +369,7 @@ async function main() {
       entries: SMOKE ? 200_000 : 1_000_000,
       warmSeconds: FRESH_WARM_SECONDS,
       seconds: SMOKE ? 4 : 20,
-      load: (url, seconds) =>
-        openLoopLoad(
-          vegeta,
-          openLoopTargets(dir, { url, attack: 0 }, { ips, tokens, bad }),
-          OPEN_LOAD_RATE,
-          seconds,
-        ),
+      load: stallLoad,
     });
     const stallMs = feedStall.withRefreshesMs;
     const reload = await measureReloadStallUnderLoad(ROOT, {
@@ -376,13 +378,7 @@ async function main() {
       workload,
       warmSeconds: FRESH_WARM_SECONDS,
       seconds: SMOKE ? 4 : 20,
-      load: (url, seconds) =>
-        openLoopLoad(
-          vegeta,
-          openLoopTargets(dir, { url, attack: 0 }, { ips, tokens, bad }),
-          OPEN_LOAD_RATE,
-          seconds,
-        ),
+      load: stallLoad,
     });
     await (redis as unknown as { destroy(): Promise<void> }).destroy();
     const curves = costCurves();
