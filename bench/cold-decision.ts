@@ -20,7 +20,7 @@ import { recordOutcome } from '../enforcer/outcome/record-outcome.ts';
 import { compilePolicy } from '../enforcer/policy/compile.ts';
 import { loadPolicy } from '../enforcer/policy/policy-files.ts';
 import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
-import { zipfPick } from './client-mix.ts';
+import { mixRequest } from './in-process.ts';
 import { SUT_CORE } from './processes.ts';
 import { writeWorkload } from './workload.ts';
 
@@ -42,27 +42,10 @@ async function measure(flushKb: number): Promise<{ evaluateUs: number; learnUs: 
   let evaluateNs = 0n;
   let learnNs = 0n;
   for (let i = 0; i < REQUESTS; i++) {
-    const authed = i % 10 < 3;
-    const headers: Record<string, string> = {
-      'x-forwarded-for': authed ? ips[i % tokens.length]! : zipfPick(ips, i),
-      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
-    };
-    if (authed) headers['authorization'] = `Bearer ${tokens[i % tokens.length]}`;
+    const input = mixRequest(i, ips, tokens);
     flush();
     const t0 = process.hrtime.bigint();
-    let evaluation = evaluate(
-      policy,
-      {
-        requestId: 'b',
-        method: 'GET',
-        url: authed ? `/orders/${i % 900}` : `/products/${i % 5000}`,
-        socketAddress: '127.0.0.1',
-        headers,
-        readBody: async () => Buffer.alloc(0),
-        now: Date.now(),
-      },
-      deps,
-    );
+    let evaluation = evaluate(policy, input, deps);
     const t1 = process.hrtime.bigint();
     if (evaluation instanceof Promise) evaluation = await evaluation;
     if (evaluation.kind !== 'scored') continue;

@@ -16,17 +16,8 @@ import type { ChildProcess } from 'node:child_process';
 import { linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../test/support/free-port.ts';
-import {
-  cpuPerRequest,
-  httpGet,
-  pinned,
-  ready,
-  SUT_CORE,
-  startEnforcer,
-  startNode,
-  stop,
-} from './processes.ts';
-import { stallBeyondIntervalMs } from './stats.ts';
+import { resetStallWindow, scrapeStall, startMonitoredEnforcer } from './enforcer-loop-monitor.ts';
+import { cpuPerRequest, httpGet, pinned, ready, SUT_CORE, startNode, stop } from './processes.ts';
 import type { Workload } from './workload.ts';
 
 export interface FeedStall {
@@ -64,14 +55,8 @@ export function writeMillionFeed(file: string, entries: number, variant = 0): vo
   writeFileSync(file, out.subarray(0, at));
 }
 
-const RESOLUTION_MS = 1;
-
-/** The enforcer's longest stall since the last scrape, ms beyond its timer's interval. */
 async function stallMs(adminUrl: string): Promise<number> {
-  const { body } = await httpGet(`${adminUrl}/metrics`);
-  const m = /^riskgate_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(body);
-  if (!m) throw new Error('the enforcer reports no event-loop lag');
-  return Math.round(stallBeyondIntervalMs(Number(m[1]) * 1000, RESOLUTION_MS));
+  return (await scrapeStall(adminUrl)).stallMs;
 }
 
 /** The longest stall a process reports on SIGUSR2 (loop-delay-probe.ts, the bare proxy's monitor). */
@@ -146,26 +131,13 @@ export async function measureFeedStallUnderLoad(
   },
 ): Promise<FeedStall> {
   const { policyFile, swapNext } = feedThatChanges(options.dir, options.workload, options.entries);
-  const [listen, admin] = [await freePort(), await freePort()];
-  const child = await startEnforcer(root, {
-    listen,
-    admin,
-    upstream: `http://127.0.0.1:${options.upstreamPort}`,
-    policy: policyFile,
-    env: { RISKGATE_EVENT_LOOP_RESOLUTION_MS: String(RESOLUTION_MS) },
-  });
+  const { child, url, adminUrl } = await startMonitoredEnforcer(root, options.upstreamPort, policyFile);
   const probe = pinned(SUT_CORE, process.execPath, [join(root, 'bench/loop-delay-probe.ts')]);
   await ready(probe);
-  const url = `http://127.0.0.1:${listen}`;
-  const adminUrl = `http://127.0.0.1:${admin}`;
   const load = () => options.load(url, options.seconds);
   try {
     cpuPerRequest(root, url, child.pid!, options.workload.files, options.warmSeconds);
-    // A process's first /metrics scrape runs cold (~22 ms here against 4-9 after): scraped once
-    // beforehand, so the window holds one warm scrape's tail, as every Prometheus scrape would.
-    await stallMs(adminUrl);
-    await new Promise((r) => setTimeout(r, 500));
-    await stallMs(adminUrl);
+    await resetStallWindow(adminUrl);
     await reportedStallMs(probe);
     await load();
     const controlMs = await stallMs(adminUrl);

@@ -4,7 +4,7 @@
  */
 import { ProofOfWork } from '../enforcer/actions/proof-of-work.ts';
 import { LoginAttemptReader } from '../enforcer/context/login-attempt.ts';
-import { evaluate } from '../enforcer/evaluate.ts';
+import { evaluate, type RequestInput } from '../enforcer/evaluate.ts';
 import { compilePolicy } from '../enforcer/policy/compile.ts';
 import { loadPolicy } from '../enforcer/policy/policy-files.ts';
 import { MemoryStateStore } from '../enforcer/state/memory-store.ts';
@@ -17,6 +17,28 @@ function percentiles(times: number[]): { p50: number; p99: number } {
   return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
 }
 
+/**
+ * The `i`th request of the bench's mix as evaluate() takes it: 30% carry a token, each from its
+ * subject's home address; the rest browse from Zipf-weighted addresses.
+ */
+export function mixRequest(i: number, ips: string[], tokens: string[]): RequestInput {
+  const authed = i % 10 < 3;
+  const headers: Record<string, string> = {
+    'x-forwarded-for': authed ? ips[i % tokens.length]! : zipfPick(ips, i),
+    'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
+  };
+  if (authed) headers['authorization'] = `Bearer ${tokens[i % tokens.length]}`;
+  return {
+    requestId: 'b',
+    method: 'GET',
+    url: authed ? `/orders/${i % 900}` : `/products/${i % 5000}`,
+    socketAddress: '127.0.0.1',
+    headers,
+    readBody: async () => Buffer.alloc(0),
+    now: Date.now(),
+  };
+}
+
 /** The decision alone: evaluate() in-process, hrtime around each call, state in memory. */
 export async function decisionTimes(policyFile: string, ips: string[], tokens: string[], n: number) {
   const loaded = loadPolicy(policyFile);
@@ -24,29 +46,9 @@ export async function decisionTimes(policyFile: string, ips: string[], tokens: s
   const deps = { state: new MemoryStateStore(), pow: new ProofOfWork(), logins: new LoginAttemptReader() };
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
-    const authed = i % 10 < 3;
-    const headers: Record<string, string> = {
-      'x-forwarded-for': zipfPick(ips, i),
-      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
-    };
-    if (authed) {
-      headers['authorization'] = `Bearer ${tokens[i % tokens.length]}`;
-      headers['x-forwarded-for'] = ips[i % tokens.length]!;
-    }
+    const input = mixRequest(i, ips, tokens);
     const t = process.hrtime.bigint();
-    await evaluate(
-      policy,
-      {
-        requestId: 'b',
-        method: 'GET',
-        url: authed ? `/orders/${i % 900}` : `/products/${i % 5000}`,
-        socketAddress: '127.0.0.1',
-        headers,
-        readBody: async () => Buffer.alloc(0),
-        now: Date.now(),
-      },
-      deps,
-    );
+    await evaluate(policy, input, deps);
     // The first pass verifies each token once (then it is cached): count steady state only.
     if (i >= tokens.length * 10) times.push(Number(process.hrtime.bigint() - t) / 1000);
   }

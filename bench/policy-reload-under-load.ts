@@ -4,15 +4,14 @@
  * policy file is rewritten every 3 s with a different 1,000-route policy, which the enforcer's
  * watcher picks up, parses on a worker thread, compiles and swaps in. The longest stall comes
  * from the enforcer's own monitor (`riskgate_nodejs_eventloop_lag_max_seconds`, reset by each
- * scrape) at a 1 ms interval, as in feed-refresh-under-load.ts. Control: the same enforcer under
+ * scrape) at a 1 ms interval (enforcer-loop-monitor.ts). Control: the same enforcer under
  * the same load with the policy left alone.
  */
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../test/support/free-port.ts';
-import { cpuPerRequest, httpGet, startEnforcer, stop } from './processes.ts';
-import { stallBeyondIntervalMs } from './stats.ts';
+import { resetStallWindow, scrapeStall, startMonitoredEnforcer } from './enforcer-loop-monitor.ts';
+import { cpuPerRequest, stop } from './processes.ts';
 import { type Workload, withRoutes } from './workload.ts';
 
 export interface ReloadStall {
@@ -22,20 +21,14 @@ export interface ReloadStall {
   controlMs: number;
   /** Reloads the enforcer applied while under load. */
   reloads: number;
-  routes: number;
 }
 
-const RESOLUTION_MS = 1;
 const ROUTES = 1000;
 
 async function scrape(adminUrl: string): Promise<{ stallMs: number; applied: number }> {
-  const { body } = await httpGet(`${adminUrl}/metrics`);
-  const lag = /^riskgate_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(body);
-  if (!lag) throw new Error('the enforcer reports no event-loop lag');
-  return {
-    stallMs: Math.round(stallBeyondIntervalMs(Number(lag[1]) * 1000, RESOLUTION_MS)),
-    applied: Number(/^riskgate_config_reloads_total\{result="applied"\} (\d+)$/m.exec(body)?.[1] ?? 0),
-  };
+  const { stallMs, metrics } = await scrapeStall(adminUrl);
+  const applied = /^riskgate_config_reloads_total\{result="applied"\} (\d+)$/m.exec(metrics)?.[1];
+  return { stallMs, applied: Number(applied ?? 0) };
 }
 
 export async function measureReloadStallUnderLoad(
@@ -59,22 +52,10 @@ export async function measureReloadStallUnderLoad(
     renameSync(`${policyFile}.next`, policyFile);
   };
   write(0);
-  const [listen, admin] = [await freePort(), await freePort()];
-  const child = await startEnforcer(root, {
-    listen,
-    admin,
-    upstream: `http://127.0.0.1:${options.upstreamPort}`,
-    policy: policyFile,
-    env: { RISKGATE_EVENT_LOOP_RESOLUTION_MS: String(RESOLUTION_MS) },
-  });
-  const url = `http://127.0.0.1:${listen}`;
-  const adminUrl = `http://127.0.0.1:${admin}`;
+  const { child, url, adminUrl } = await startMonitoredEnforcer(root, options.upstreamPort, policyFile);
   try {
     cpuPerRequest(root, url, child.pid!, options.workload.files, options.warmSeconds);
-    // The first scrape runs cold: scraped beforehand, so each window holds one warm scrape's tail.
-    await scrape(adminUrl);
-    await new Promise((r) => setTimeout(r, 500));
-    await scrape(adminUrl);
+    await resetStallWindow(adminUrl);
     await options.load(url, options.seconds);
     const control = await scrape(adminUrl);
     let version = 0;
@@ -84,7 +65,7 @@ export async function measureReloadStallUnderLoad(
     const withReloads = await scrape(adminUrl);
     const reloads = withReloads.applied - control.applied;
     if (reloads < 1) throw new Error('the enforcer applied no reload under load');
-    return { withReloadsMs: withReloads.stallMs, controlMs: control.stallMs, reloads, routes: ROUTES };
+    return { withReloadsMs: withReloads.stallMs, controlMs: control.stallMs, reloads };
   } finally {
     await stop(child);
   }
