@@ -2,6 +2,11 @@
  * The riskgate command line: one binary for the enforcer, the operator and the tools around them.
  */
 
+import { holdTickShape } from './tick-shape.ts';
+
+// First, before any command loads: a collection may come at any time after (tick-shape.ts).
+holdTickShape();
+
 const USAGE = `riskgate — risk-based access control for APIs
 
 Usage:
