@@ -8,9 +8,9 @@
  * collection while no tick is pending — a sidecar idling, a collection right after start —
  * frees it; the next tick builds a new shape, and from then on every `process.nextTick`, several
  * per proxied request, defines its properties in V8's runtime (~1 µs each instead of ~50 ns).
- * Measured (bench/README.md, "Slower after idle"): one forced collection before any traffic took
- * the forwarding-only enforcer from 55–58 to 65–66 µs of CPU per request; holding one tick object
- * from the start, 55–57.
+ * Measured (bench/README.md, "What idle did to the enforcer"): one forced collection before any
+ * traffic took the forwarding-only enforcer from 55–58 to 65–66 µs of CPU per request; holding one
+ * tick object from the start, 55–57 (`node bench/collected-before-traffic.ts` shows it again).
  */
 import { executionAsyncResource } from 'node:async_hooks';
 
