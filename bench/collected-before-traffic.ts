@@ -29,26 +29,20 @@ const app = pinned(LOAD_CORE, process.execPath, [join(ROOT, 'bench/upstream.ts')
 await ready(app);
 const upstream = `http://127.0.0.1:${upstreamPort}`;
 
+/** An enforcer built in `root` (its `dist/`) on the bench policy. */
+const enforcerOf = (root: string) => async (port: number) =>
+  startEnforcer(root, {
+    listen: port,
+    admin: await freePort(),
+    upstream,
+    policy: workload.policy('enforce'),
+  });
 const targets: Record<string, (port: number) => ReturnType<typeof startNode>> = {
-  enforcer: async (port) =>
-    startEnforcer(ROOT, {
-      listen: port,
-      admin: await freePort(),
-      upstream,
-      policy: workload.policy('enforce'),
-    }),
+  enforcer: enforcerOf(ROOT),
   'bare proxy': (port) => startNode(ROOT, 'bench/bare-node-proxy.ts', [String(port), upstream]),
 };
 const base = process.env['BASE'];
-if (base) {
-  targets['enforcer (BASE)'] = async (port) =>
-    startEnforcer(base, {
-      listen: port,
-      admin: await freePort(),
-      upstream,
-      policy: workload.policy('enforce'),
-    });
-}
+if (base) targets['enforcer (BASE)'] = enforcerOf(base);
 
 const results = Object.fromEntries(
   Object.keys(targets).map((name) => [name, { fresh: [] as number[], collected: [] as number[] }]),

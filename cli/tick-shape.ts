@@ -21,7 +21,7 @@ export function holdTickShape(): void {
   if (held !== undefined) return;
   // Inside a tick's callback, the current async resource is the tick object itself.
   process.nextTick(() => {
-    held = executionAsyncResource();
+    held ??= executionAsyncResource();
   });
 }
 
